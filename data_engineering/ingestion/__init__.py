@@ -1,0 +1,1 @@
+"""Ingestion: Kafka → decode → validate → batch → store (PostgreSQL + lake) → commit offsets."""

@@ -1,0 +1,80 @@
+"""The platform's one settings object, read from the environment (and `.env`).
+
+Every field is documented in `.env.example`. Library code receives a `Settings` (or the few values
+it needs) as an argument; only the CLI builds one from the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "minioadmin", "password", "secret"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+
+    # Embedded mode: where local servers keep their data when no external service is configured.
+    embedded_dir: Path = Path(".lascopf")
+
+    # PostgreSQL / TimescaleDB (telemetry, asset model, dead letters, lake manifest).
+    database_url: str | None = Field(
+        default=None, description="postgresql://user:pass@host:port/db; unset = embedded server"
+    )
+
+    # Kafka.
+    kafka_bootstrap_servers: str | None = Field(default=None, description="unset = embedded Tansu broker")
+    kafka_topic_prefix: str = ""
+    kafka_partitions: int = Field(default=4, ge=1)
+    kafka_consumer_group: str = "lascopf-ingest"
+    kafka_compression: Literal["lz4", "gzip", "zstd", "none"] = "lz4"
+    kafka_max_poll_interval_ms: int = Field(default=300_000, ge=1_000)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    dead_letter_suffix: str = ".dlq"
+
+    # Data lake: s3://bucket[/prefix] (MinIO or any S3 server) or file:///path (embedded default).
+    lake_url: str = "file://.lascopf/lake"
+    s3_endpoint: str | None = Field(default=None, description="host:port of the S3 server")
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+
+    # Ingest worker.
+    ingest_batch_rows: int = Field(default=20_000, ge=1, description="flush after this many records")
+    ingest_linger_ms: int = Field(default=1_000, ge=0, description="flush at least this often")
+    ingest_max_poll_records: int = Field(default=500, ge=1, description="Kafka messages per poll")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="Prometheus exporter port; 0 = off")
+
+    # Telemetry conventions.
+    nominal_voltage_v: float = Field(default=240.0, gt=0)
+    nominal_frequency_hz: float = Field(default=60.0, gt=0)
+
+    # Simulator defaults (CLI flags override).
+    sim_case: str = "case14"
+    sim_meters: int = Field(default=200, ge=1)
+    sim_rate_hz: float = Field(default=1.0, gt=0)
+    sim_seed: int = 42
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_outside_development(self) -> Settings:
+        if self.environment == "production" and self.lake_url.startswith("s3://"):
+            secret = self.s3_secret_key.get_secret_value() if self.s3_secret_key else ""
+            if secret.lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("S3_SECRET_KEY is unset or a placeholder; refusing to run in production")
+        if self.environment == "production" and self.database_url and ":change-me@" in self.database_url:
+            raise ValueError("DATABASE_URL carries the placeholder password; refusing to run in production")
+        return self
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
+
+    def dead_letter_topic(self, topic: str) -> str:
+        return f"{topic}{self.dead_letter_suffix}"

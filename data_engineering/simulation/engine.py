@@ -1,0 +1,303 @@
+"""The simulation clock loop: meters sample every tick, gateways batch and forward, SCADA and
+weather report on their own intervals, and every message goes through the delivery queue.
+
+`Simulator.run()` yields, per tick, the messages that reach the broker by then, in arrival order.
+Everything is drawn from one seeded generator in a fixed order: the same seed gives the same
+messages, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import orjson
+
+from data_engineering.contracts.telemetry import NETWORK_PROFILES
+from data_engineering.simulation import loadshape
+from data_engineering.simulation.assets import Fleet, build_fleet
+from data_engineering.simulation.backhaul import IDEAL, PROFILES, Delivery, DeliveryQueue, LinkProfile, delays_s
+from data_engineering.simulation.grid import ReferenceGrid, load_reference_grid
+
+
+@dataclass(frozen=True)
+class Disturbance:
+    """A voltage event on a pole, a feeder, or (neither given) every meter."""
+
+    kind: Literal["sag", "swell"]
+    start_s: float
+    duration_s: float
+    magnitude_pu: float
+    feeder_id: str | None = None
+    pole_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    start: datetime
+    duration_s: float
+    n_meters: int = 200
+    rate_hz: float = 1.0
+    seed: int = 42
+    case: str = "case14"
+    nominal_voltage_v: float = 240.0
+    nominal_frequency_hz: float = 60.0
+    meters_per_pole: int = 4
+    missing_prob: float = 0.001
+    gateway_batching: bool = True
+    ideal_backhaul: bool = False
+    random_sags_per_hour: float = 0.5  # per feeder; swells at a quarter of that rate
+    disturbances: tuple[Disturbance, ...] = ()
+    scada_interval_s: float = 5.0
+    weather_interval_s: float = 60.0
+    topic_prefix: str = ""
+
+
+@dataclass
+class SimulationReport:
+    readings_sampled: int = 0
+    readings_missing: int = 0  # the meter did not record (a seq gap)
+    readings_dropped: int = 0  # lost on the backhaul
+    readings_delivered: int = 0  # unique readings that reach the broker
+    messages: int = 0
+    duplicate_messages: int = 0
+    scada_records: int = 0
+    weather_records: int = 0
+    disturbances: list[Disturbance] = field(default_factory=list)
+
+
+def _ts(t: datetime) -> str:
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Simulator:
+    def __init__(self, config: SimulationConfig, grid: ReferenceGrid | None = None) -> None:
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)
+        self.grid = grid or load_reference_grid(config.case)
+        self.fleet: Fleet = build_fleet(self.grid, config.n_meters, self.rng, config.meters_per_pole)
+        self.report = SimulationReport()
+        self.report.disturbances = list(config.disturbances) + self._random_disturbances()
+        f = self.fleet
+        self._meter_bus = f.meter_bus()
+        self._meter_feeder = f.pole_feeder[f.meter_pole]
+        self._meter_station = f.feeder_station[self._meter_feeder]
+        self._feeder_offset_pu = self.rng.normal(0.0, 0.01, size=len(f.feeder_ids))
+        self._station_offset_c = self.rng.normal(0.0, 1.5, size=len(f.station_ids))
+        self._tan_phi = np.tan(np.arccos(f.power_factor))
+        self._links = [IDEAL if config.ideal_backhaul else PROFILES[NETWORK_PROFILES[p]] for p in f.pole_profile]
+        self._topics = {name: f"{config.topic_prefix}{name}" for name in
+                        ("ami.readings", "scada.measurements", "weather.observations")}
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _random_disturbances(self) -> list[Disturbance]:
+        cfg, out = self.config, []
+        hours = cfg.duration_s / 3600.0
+        for feeder in self.fleet.feeder_ids:
+            for kind, rate, depth, length in (("sag", 1.0, (0.5, 0.88), (1, 20)), ("swell", 0.25, (1.1, 1.2), (1, 10))):
+                for _ in range(self.rng.poisson(cfg.random_sags_per_hour * rate * hours)):
+                    out.append(Disturbance(kind, float(self.rng.uniform(0, cfg.duration_s)),
+                                           float(self.rng.integers(length[0], length[1] + 1)),
+                                           float(self.rng.uniform(*depth)), feeder_id=feeder))
+        return out
+
+    def _disturbance_masks(self) -> list[tuple[Disturbance, np.ndarray]]:
+        f = self.fleet
+        pole_index = {p: i for i, p in enumerate(f.pole_ids)}
+        feeder_index = {x: i for i, x in enumerate(f.feeder_ids)}
+        masks = []
+        for d in self.report.disturbances:
+            if d.pole_id is not None:
+                mask = f.meter_pole == pole_index[d.pole_id]
+            elif d.feeder_id is not None:
+                mask = self._meter_feeder == feeder_index[d.feeder_id]
+            else:
+                mask = np.ones(f.n_meters, dtype=bool)
+            masks.append((d, mask))
+        return masks
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def run(self) -> Iterator[tuple[float, list[Delivery]]]:
+        cfg, f, rng = self.config, self.fleet, self.rng
+        dt = 1.0 / cfg.rate_hz
+        n_ticks = int(round(cfg.duration_s * cfg.rate_hz))
+        queue = DeliveryQueue()
+        masks = self._disturbance_masks()
+        pending: dict[int, list[dict]] = {}
+        next_flush = rng.uniform(0, 1, size=len(f.pole_ids)) * np.array([link.batch_interval_s for link in self._links])
+        seq = np.zeros(f.n_meters, dtype=np.int64)
+        freq = cfg.nominal_frequency_hz
+        scada_every = max(1, int(round(cfg.scada_interval_s * cfg.rate_hz)))
+        weather_every = max(1, int(round(cfg.weather_interval_s * cfg.rate_hz)))
+        start_hour = cfg.start.hour + cfg.start.minute / 60 + cfg.start.second / 3600
+
+        for k in range(n_ticks):
+            t_s = k * dt
+            now = cfg.start + timedelta(seconds=t_s)
+            stamp = _ts(now)
+            hour = (start_hour + t_s / 3600.0) % 24
+            temp = loadshape.temperature_c(hour) + self._station_offset_c
+            freq += 0.05 * (cfg.nominal_frequency_hz - freq) * dt + rng.normal(0, 0.004) * np.sqrt(dt)
+
+            p_kw, v_pu = self._meter_state(hour, temp, t_s, masks)
+            q_kvar = p_kw * self._tan_phi
+            v = v_pu * cfg.nominal_voltage_v
+            i_a = np.where(v > 1.0, np.hypot(p_kw, q_kvar) * 1000.0 / np.maximum(v, 1.0), 0.0)
+            meter_freq = freq + rng.normal(0, 0.001, size=f.n_meters)
+            missing = rng.random(f.n_meters) < cfg.missing_prob
+            self.report.readings_sampled += f.n_meters
+            self.report.readings_missing += int(missing.sum())
+
+            self._collect(stamp, seq, missing, v, i_a, p_kw, q_kvar, meter_freq, v_pu, pending, queue, t_s)
+            seq += 1
+            if cfg.gateway_batching:
+                self._flush_gateways(t_s, now, pending, next_flush, queue)
+            if k % scada_every == 0:
+                self._scada(stamp, t_s, p_kw, freq, queue)
+            if k % weather_every == 0:
+                self._weather(stamp, t_s, hour, temp, queue)
+            yield t_s, queue.pop_until(t_s)
+
+        if cfg.gateway_batching:
+            self._flush_gateways(float("inf"), cfg.start + timedelta(seconds=n_ticks * dt), pending, next_flush, queue)
+        yield n_ticks * dt, queue.drain()
+
+    def _meter_state(self, hour: float, temp: np.ndarray, t_s: float,
+                     masks: list[tuple[Disturbance, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        f, rng = self.fleet, self.rng
+        shape = np.array([s(hour) for s in loadshape.SHAPES])[f.meter_class]
+        cooling = loadshape.cooling_factor(temp)[self._meter_station]
+        p_kw = np.maximum(f.mean_kw * shape * cooling * (1 + rng.normal(0, 0.05, size=f.n_meters)), 0.0)
+        feeder_kw = np.bincount(self._meter_feeder, weights=p_kw, minlength=len(f.feeder_ids))
+        feeder_mean = np.bincount(self._meter_feeder, weights=f.mean_kw, minlength=len(f.feeder_ids))
+        loading = feeder_kw / np.maximum(feeder_mean, 1e-9)
+        v_pu = 1.0 + self._feeder_offset_pu[self._meter_feeder] - 0.02 * (loading[self._meter_feeder] - 1.0)
+        v_pu = v_pu + rng.normal(0, 0.002, size=f.n_meters)
+        for d, mask in masks:
+            if d.start_s <= t_s < d.start_s + d.duration_s:
+                v_pu = np.where(mask, d.magnitude_pu + rng.normal(0, 0.003, size=f.n_meters), v_pu)
+        v_pu = np.maximum(v_pu, 0.0)
+        p_kw = p_kw * np.minimum(1.0, v_pu**2)  # constant-impedance behaviour in a sag
+        return p_kw, v_pu
+
+    def _collect(self, stamp: str, seq: np.ndarray, missing: np.ndarray, v: np.ndarray, i_a: np.ndarray,
+                 p_kw: np.ndarray, q_kvar: np.ndarray, freq: np.ndarray, v_pu: np.ndarray,
+                 pending: dict[int, list[dict]], queue: DeliveryQueue, t_s: float) -> None:
+        f, cfg = self.fleet, self.config
+        idx = np.flatnonzero(~missing)
+        cols = (np.round(v[idx], 2).tolist(), np.round(i_a[idx], 3).tolist(), np.round(p_kw[idx], 4).tolist(),
+                np.round(q_kvar[idx], 4).tolist(), np.round(freq[idx], 4).tolist(), seq[idx].tolist(),
+                v_pu[idx].tolist())
+        for i, volt, amp, kw, kvar, hz, s, pu in zip(idx.tolist(), *cols, strict=True):
+            reading = {"event_ts": stamp, "meter_id": f.meter_ids[i], "seq": s, "voltage_v": volt,
+                       "current_a": amp, "power_kw": kw, "reactive_kvar": kvar, "freq_hz": hz}
+            if pu < 0.9:
+                reading["quality_flags"] = ["voltage_sag"]
+            elif pu > 1.1:
+                reading["quality_flags"] = ["voltage_swell"]
+            pole = int(f.meter_pole[i])
+            if cfg.gateway_batching:
+                pending.setdefault(pole, []).append(reading)
+            else:
+                reading |= {"pole_id": f.pole_ids[pole], "gateway_id": f.gateway_id(pole),
+                            "network_profile": NETWORK_PROFILES[f.pole_profile[pole]]}
+                self._send(queue, self._links[pole], t_s, self._topics["ami.readings"],
+                           f.pole_ids[pole].encode(), orjson.dumps(reading), 1)
+
+    def _flush_gateways(self, t_s: float, now: datetime, pending: dict[int, list[dict]],
+                        next_flush: np.ndarray, queue: DeliveryQueue) -> None:
+        f = self.fleet
+        for pole in sorted(pending):
+            readings = pending[pole]
+            link = self._links[pole]
+            if not readings or t_s < next_flush[pole]:
+                continue
+            next_flush[pole] += link.batch_interval_s
+            if link.reorder_prob and self.rng.random() < link.reorder_prob:
+                readings = [readings[j] for j in self.rng.permutation(len(readings))]
+            envelope = {"gateway_id": f.gateway_id(pole), "pole_id": f.pole_ids[pole],
+                        "network_profile": NETWORK_PROFILES[f.pole_profile[pole]],
+                        "sent_ts": _ts(min(now, self.config.start + timedelta(seconds=self.config.duration_s))),
+                        "readings": readings}
+            sent_s = min(t_s, self.config.duration_s)
+            self._send(queue, link, sent_s, self._topics["ami.readings"], f.pole_ids[pole].encode(),
+                       orjson.dumps(envelope), len(readings))
+            pending[pole] = []
+
+    def _send(self, queue: DeliveryQueue, link: LinkProfile, sent_s: float, topic: str, key: bytes,
+              value: bytes, n_readings: int) -> None:
+        if link.drop_prob and self.rng.random() < link.drop_prob:
+            self.report.readings_dropped += n_readings
+            return
+        arrival = sent_s + float(delays_s(link, self.rng, 1)[0])
+        queue.push(arrival, topic, key, value)
+        self.report.readings_delivered += n_readings
+        self.report.messages += 1
+        if link.duplicate_prob and self.rng.random() < link.duplicate_prob:
+            queue.push(arrival + link.retry_s, topic, key, value)
+            self.report.messages += 1
+            self.report.duplicate_messages += 1
+
+    def _scada(self, stamp: str, t_s: float, p_kw: np.ndarray, freq: float, queue: DeliveryQueue) -> None:
+        """Bus loads follow the meters on them (the fleet average where a bus has none); generators
+        cover the total; angles and flows from the DC network."""
+        g, f, rng = self.grid, self.fleet, self.rng
+        n = len(g.bus_ids)
+        metered = np.bincount(self._meter_bus, weights=p_kw, minlength=n)
+        expected = np.bincount(self._meter_bus, weights=f.mean_kw, minlength=n)
+        overall = p_kw.sum() / max(f.mean_kw.sum(), 1e-9)
+        ratio = np.where(expected > 0, metered / np.maximum(expected, 1e-9), overall)
+        load = g.load_mw * ratio
+        gen = g.dispatch(np.array([load.sum()]))[0]
+        injection = -load.copy()
+        np.add.at(injection, g.gen_bus, gen)
+        angle, flow = g.dc_flow(injection[None, :])
+        vm = 1.0 + rng.normal(0, 0.004, size=n)
+        hz = round(float(freq), 4)
+        records = []
+        for b in range(n):
+            bus = int(g.bus_ids[b])
+            records.append({"ts": stamp, "element_type": "bus", "element_id": str(bus), "bus_id": bus,
+                            "vm_pu": round(float(vm[b]), 4), "va_deg": round(float(angle[0, b]), 4),
+                            "freq_hz": hz, "quality_code": "good"})
+            if g.load_mw[b] > 0:
+                pf_q = g.load_mvar[b] / g.load_mw[b]
+                records.append({"ts": stamp, "element_type": "load", "element_id": f"L{bus}", "bus_id": bus,
+                                "p_mw": round(float(load[b]), 3), "q_mvar": round(float(load[b] * pf_q), 3),
+                                "quality_code": "good"})
+        for j, p in enumerate(gen):
+            bus = int(g.bus_ids[g.gen_bus[j]])
+            records.append({"ts": stamp, "element_type": "generator", "element_id": f"G{j}", "bus_id": bus,
+                            "p_mw": round(float(p), 3), "freq_hz": hz, "quality_code": "good"})
+        for j, branch_id in enumerate(g.branch_ids()):
+            records.append({"ts": stamp, "element_type": "branch", "element_id": branch_id,
+                            "bus_id": int(g.bus_ids[g.branch_from[j]]), "p_mw": round(float(flow[0, j]), 3),
+                            "quality_code": "good"})
+        self.report.scada_records += len(records)
+        queue.push(t_s + 0.05, self._topics["scada.measurements"], b"ems", orjson.dumps({"measurements": records}))
+        self.report.messages += 1
+
+    def _weather(self, stamp: str, t_s: float, hour: float, temp: np.ndarray, queue: DeliveryQueue) -> None:
+        rng = self.rng
+        ghi = float(loadshape.clear_sky_ghi(hour))
+        for s, station in enumerate(self.fleet.station_ids):
+            cloud = float(np.clip(rng.normal(30, 20), 0, 100))
+            record = {"ts": stamp, "station_id": station,
+                      "temperature_c": round(float(temp[s] + rng.normal(0, 0.2)), 2),
+                      "relative_humidity_pct": round(float(np.clip(70 - 1.5 * (temp[s] - 20) + rng.normal(0, 3), 5, 100)), 1),
+                      "wind_speed_ms": round(float(rng.weibull(2.0) * 5.0), 2),
+                      "ghi_wm2": round(ghi * (1 - 0.75 * cloud / 100), 1), "cloud_cover_pct": round(cloud, 1)}
+            queue.push(t_s + 0.2, self._topics["weather.observations"], station.encode(), orjson.dumps(record))
+            self.report.weather_records += 1
+            self.report.messages += 1
+
+
+def utc(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+__all__ = ["Disturbance", "SimulationConfig", "SimulationReport", "Simulator", "utc"]

@@ -1,0 +1,1 @@
+"""Storage: PostgreSQL/TimescaleDB (schema, telemetry writes, asset model) and the data lake."""

@@ -1,0 +1,157 @@
+"""Write a batch of telemetry into PostgreSQL in one transaction.
+
+COPY into a per-connection staging table, then `INSERT … SELECT … ON CONFLICT DO NOTHING` into the
+partitioned table: bulk-load speed with duplicates absorbed on the natural key. The rows that were
+new (and so belong in the lake) are told apart from those already stored by their `ingest_batch`.
+Dead letters and the lake manifest go in the same transaction, so a batch is durable whole or not
+at all.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from data_engineering.contracts.spec import Source
+from data_engineering.ingestion.decode import DeadLetter
+from data_engineering.storage.archive import LakeObjectPlan, plan_objects
+
+
+@dataclass(frozen=True)
+class SourceWrite:
+    source: str
+    staged: int
+    inserted: int
+    new_rows: pa.Table
+
+    @property
+    def duplicates(self) -> int:
+        return self.staged - self.inserted
+
+
+def pg_array_literal(items: Sequence[str] | None) -> str | None:
+    if items is None:
+        return None
+    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
+    return "{" + ",".join(quoted) + "}"
+
+
+def to_copy_csv(table: pa.Table) -> bytes:
+    """CSV that `COPY … (FORMAT csv)` reads: lists become PostgreSQL array literals."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type):
+            literals = pa.array([pg_array_literal(v) for v in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, field.name, literals)
+    out = io.BytesIO()
+    pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return out.getvalue()
+
+
+class TelemetryWriter:
+    """Holds one autocommit connection (each write is an explicit transaction); staging tables and
+    covered partition ranges are cached on it."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self._staging: set[str] = set()
+        self._covered: set[tuple[str, datetime, datetime]] = set()
+
+    def next_batch_id(self) -> int:
+        return self.conn.execute("SELECT nextval('ingest_batch_seq')").fetchone()[0]
+
+    def ensure_partitions(self, source: Source, table: pa.Table) -> None:
+        """Partition maintenance (TimescaleDB does this itself), in its own short transaction."""
+        if table.num_rows == 0:
+            return
+        bounds = pc.min_max(pc.floor_temporal(table[source.time_column], unit="hour"))
+        span = (source.table, bounds["min"].as_py(), bounds["max"].as_py())
+        if span in self._covered:
+            return
+        with self.conn.transaction():
+            self.conn.execute("SELECT lascopf_ensure_partitions(%s, %s, %s)", span)
+        self._covered.add(span)
+
+    def write(self, batch_id: int, tables: dict[Source, pa.Table],
+              dead_letters: Sequence[DeadLetter]) -> tuple[list[SourceWrite], list[LakeObjectPlan]]:
+        """Stage, insert, record dead letters and the lake manifest; commit once."""
+        for source, table in tables.items():
+            self.ensure_partitions(source, table)
+        writes: list[SourceWrite] = []
+        objects: list[LakeObjectPlan] = []
+        with self.conn.transaction():
+            for source, table in tables.items():
+                if table.num_rows:
+                    write = self._insert(source, table, batch_id)
+                    writes.append(write)
+                    objects.extend(plan_objects(source, write.new_rows, batch_id))
+            self._insert_dead_letters(dead_letters)
+            self._insert_manifest(objects)
+        return writes, objects
+
+    def _stage(self, source: Source) -> sql.Identifier:
+        name = f"stage_{source.table}"
+        if name not in self._staging:
+            self.conn.execute(sql.SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            ).format(sql.Identifier(name), sql.Identifier(source.table)))
+            self._staging.add(name)
+        return sql.Identifier(name)
+
+    def _insert(self, source: Source, table: pa.Table, batch_id: int) -> SourceWrite:
+        stage = self._stage(source)
+        target = sql.Identifier(source.table)
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+        with self.conn.cursor() as cur:
+            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, columns)) as copy:
+                copy.write(to_copy_csv(table))
+            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+                target, columns, columns, stage))
+            inserted = cur.rowcount
+            new_rows = table
+            if inserted < table.num_rows:
+                already = self._already_stored(cur, source, stage, batch_id)
+                new_rows = table.join(already, list(source.key), join_type="left anti")
+        return SourceWrite(source.name, table.num_rows, inserted, new_rows)
+
+    @staticmethod
+    def _already_stored(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, batch_id: int) -> pa.Table:
+        key = [sql.Identifier(k) for k in source.key]
+        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(k) for k in key)
+        cur.execute(sql.SQL("SELECT {} FROM {} s JOIN {} t ON {} WHERE t.ingest_batch <> %s").format(
+            sql.SQL(", ").join(sql.SQL("s.{}").format(k) for k in key), stage, sql.Identifier(source.table), match,
+        ), (batch_id,))
+        rows = cur.fetchall()
+        schema = pa.schema([pa.field(k, source.record.field(k).arrow_type) for k in source.key])
+        return pa.Table.from_pylist([dict(zip(source.key, r, strict=True)) for r in rows], schema=schema)
+
+    def _insert_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> None:
+        rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail, d.payload)
+                for d in dead_letters]
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO dead_letters (source, topic, kafka_partition, kafka_offset, item, reason, detail,"
+                    " payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+
+    def _insert_manifest(self, objects: Iterable[LakeObjectPlan]) -> None:
+        rows = [(o.key, o.source, o.ingest_batch, o.ts_from, o.ts_to, o.rows.num_rows) for o in objects]
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO lake_objects (object_key, source, ingest_batch, ts_from, ts_to, row_count)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (object_key) DO NOTHING", rows)
+
+    def mark_written(self, keys: Sequence[str]) -> None:
+        if keys:
+            with self.conn.transaction():
+                self.conn.execute(
+                    "UPDATE lake_objects SET status = 'written', written_at = now() WHERE object_key = ANY(%s)",
+                    (list(keys),))
