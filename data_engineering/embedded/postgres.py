@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -30,13 +31,28 @@ class PostgresServer:
     """Start with `start()`, stop with `stop()`; `url(db)` gives a DSN on the loopback port."""
 
     def __init__(self, data_dir: Path, port: int | None = None, durable: bool = True) -> None:
-        self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.durable = durable
         self.bin = find_bin_dir()
         self.proc: subprocess.Popen | None = None
         self._as_postgres = os.geteuid() == 0
+        self.data_dir = self._reachable(Path(data_dir).resolve())
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def _reachable(self, wanted: Path) -> Path:
+        """As root, the server runs as `postgres`, which must be able to reach the directory. When an
+        ancestor is private (a home directory, pytest's temp tree), use a stable place under
+        /var/tmp instead of loosening someone else's permissions."""
+        if not self._as_postgres:
+            return wanted
+        parent = wanted.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(parent)]).returncode == 0:
+            return wanted
+        digest = hashlib.sha256(str(wanted).encode()).hexdigest()[:12]
+        base = Path("/var/tmp/lascopf-postgres")
+        base.mkdir(mode=0o711, exist_ok=True)
+        return base / f"{wanted.name}-{digest}"
 
     def _cmd(self, *args: str) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *args] if self._as_postgres else list(args)
@@ -51,8 +67,6 @@ class PostgresServer:
 
     def start(self, timeout_s: float = 60) -> PostgresServer:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        if self._as_postgres:  # the postgres user must reach its data directory (mkdtemp gives 0700)
-            self.data_dir.parent.chmod(self.data_dir.parent.stat().st_mode | 0o711)
         if not self.initialised():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._own(self.data_dir)

@@ -71,6 +71,7 @@ class IngestWorker:
         self._dead: list[DeadLetter] = []
         self._offsets: dict[TopicPartition, int] = {}
         self._stop = False
+        self._closing = False
         self._conn = db.connect(autocommit=True)  # every write is an explicit transaction() block
         self.writer = TelemetryWriter(self._conn)
         self.consumer: KafkaConsumer | None = None
@@ -134,6 +135,8 @@ class IngestWorker:
         return self.stats
 
     def close(self) -> None:
+        """Leave the group without flushing: whatever was not committed is replayed by the next owner."""
+        self._closing = True
         if self.consumer is not None:
             self.consumer.close(autocommit=False)
             self.consumer = None
@@ -232,7 +235,7 @@ class _FlushOnRevoke(ConsumerRebalanceListener):
         self.worker = worker
 
     def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
-        if revoked:
+        if revoked and not self.worker._closing:
             self.worker.flush()
 
     def on_partitions_assigned(self, assigned) -> None:  # noqa: ANN001

@@ -55,6 +55,14 @@ def to_copy_csv(table: pa.Table) -> bytes:
     return out.getvalue()
 
 
+def without_keys(table: pa.Table, keys: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Rows of `table` whose key is not in `keys`, in their order (joins only the key columns:
+    Arrow cannot carry list columns through a join)."""
+    indexed = table.select(list(key)).append_column("__row", pa.array(range(table.num_rows), pa.int64()))
+    keep = indexed.join(keys, list(key), join_type="left anti")["__row"]
+    return table.take(pc.take(keep, pc.sort_indices(keep)))
+
+
 class TelemetryWriter:
     """Holds one autocommit connection (each write is an explicit transaction); staging tables and
     covered partition ranges are cached on it."""
@@ -84,6 +92,7 @@ class TelemetryWriter:
         """Stage, insert, record dead letters and the lake manifest; commit once."""
         for source, table in tables.items():
             self.ensure_partitions(source, table)
+            self._stage(source)
         writes: list[SourceWrite] = []
         objects: list[LakeObjectPlan] = []
         with self.conn.transaction():
@@ -97,6 +106,8 @@ class TelemetryWriter:
         return writes, objects
 
     def _stage(self, source: Source) -> sql.Identifier:
+        """A session-lifetime temp table, created outside any write transaction (a rollback must
+        not take it away behind the cache)."""
         name = f"stage_{source.table}"
         if name not in self._staging:
             self.conn.execute(sql.SQL(
@@ -118,7 +129,7 @@ class TelemetryWriter:
             new_rows = table
             if inserted < table.num_rows:
                 already = self._already_stored(cur, source, stage, batch_id)
-                new_rows = table.join(already, list(source.key), join_type="left anti")
+                new_rows = without_keys(table, already, source.key)
         return SourceWrite(source.name, table.num_rows, inserted, new_rows)
 
     @staticmethod
