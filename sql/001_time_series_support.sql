@@ -61,7 +61,7 @@ END
 $$;
 
 -- Make sure partitions cover [from_ts, to_ts]. TimescaleDB creates chunks itself; natively we
--- create one partition per chunk interval, named <table>_pYYYYMMDD[HH24MI]. Safe to call
+-- create one partition per chunk interval, named <table>_pYYYYMMDDtHH24MI. Safe to call
 -- concurrently: a partition created by another session in between is not an error.
 CREATE FUNCTION lascopf_ensure_partitions(tbl text, from_ts timestamptz, to_ts timestamptz)
 RETURNS integer
@@ -78,7 +78,7 @@ BEGIN
     END IF;
     lo := date_bin(meta.chunk_interval, from_ts, TIMESTAMPTZ '2000-01-03 00:00:00+00');
     WHILE lo <= to_ts LOOP
-        part := format('%s_p%s', tbl, to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MI'));
+        part := format('%s_p%s', tbl, to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD"t"HH24MI'));
         IF to_regclass(quote_ident(part)) IS NULL THEN
             BEGIN
                 EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',

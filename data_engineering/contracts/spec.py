@@ -79,8 +79,10 @@ class FieldSpec:
             schema["maximum"] = self.maximum
         if self.description or self.unit:
             schema["description"] = f"{self.description} [{self.unit}]" if self.unit else self.description
-        if not self.required:
-            schema = {"anyOf": [schema, {"type": "null"}]}
+        if not self.required:  # keywords other than type/enum only constrain values of their own type
+            schema["type"] = [schema["type"], "null"]
+            if "enum" in schema:
+                schema["enum"] = [*schema["enum"], None]
         return schema
 
     @property
