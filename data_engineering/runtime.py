@@ -41,14 +41,14 @@ class Platform:
                 "LAKE_URL": self.lake.url}
 
 
-def open_platform(settings: Settings, stack: ExitStack, durable: bool = True) -> Platform:
+def open_platform(settings: Settings, stack: ExitStack, durable: bool = True, ephemeral: bool = False) -> Platform:
     """Start what is missing (registered on `stack` for shutdown), migrate, create topics."""
     embedded: list[str] = []
     url = settings.database_url
     if url is None:
         from data_engineering.embedded.postgres import PostgresServer
 
-        server = PostgresServer(settings.embedded_dir / "postgres", durable=durable).start()
+        server = PostgresServer(settings.embedded_dir / "postgres", durable=durable, ephemeral=ephemeral).start()
         stack.callback(server.stop)
         url = server.create_database(EMBEDDED_DB)
         embedded.append(f"PostgreSQL on 127.0.0.1:{server.port}")

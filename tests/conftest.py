@@ -22,7 +22,7 @@ from data_engineering.storage.migrations import migrate
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    server = PostgresServer(tmp_path_factory.mktemp("pg") / "data", durable=False).start()
+    server = PostgresServer(tmp_path_factory.mktemp("pg") / "data", durable=False, ephemeral=True).start()
     yield server
     server.stop()
 

@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from data_engineering.embedded.process import LOOPBACK, free_port, stop_process, wait_for_port
@@ -30,9 +31,11 @@ def find_bin_dir() -> Path:
 class PostgresServer:
     """Start with `start()`, stop with `stop()`; `url(db)` gives a DSN on the loopback port."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, durable: bool = True) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, durable: bool = True,
+                 ephemeral: bool = False) -> None:
         self.port = port or free_port()
         self.durable = durable
+        self.ephemeral = ephemeral  # remove the cluster on stop (tests, benchmarks)
         self.bin = find_bin_dir()
         self.proc: subprocess.Popen | None = None
         self._as_postgres = os.geteuid() == 0
@@ -90,8 +93,15 @@ class PostgresServer:
         return self
 
     def _wait_ready(self, timeout_s: float) -> None:
-        subprocess.run([str(self.bin / "pg_isready"), "-h", LOOPBACK, "-p", str(self.port), "-t", str(int(timeout_s))],
-                       check=True, capture_output=True)
+        """pg_isready answers 'rejecting' while the server starts up: ask until it accepts."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            ready = subprocess.run([str(self.bin / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(self.port)])
+            if ready.returncode == 0:
+                return
+            if time.monotonic() > deadline or (self.proc and self.proc.poll() is not None):
+                raise RuntimeError(f"PostgreSQL not ready after {timeout_s:.0f} s; see {self.log_path}")
+            time.sleep(0.1)
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@{LOOPBACK}:{self.port}/{dbname}"
@@ -116,3 +126,6 @@ class PostgresServer:
     def stop(self) -> None:
         stop_process(self.proc, timeout_s=30)
         self.proc = None
+        if self.ephemeral:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.log_path.unlink(missing_ok=True)

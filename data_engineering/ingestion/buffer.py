@@ -1,8 +1,7 @@
-"""Accumulate accepted records column by column and hand them over as one typed Arrow table.
+"""Accumulate accepted records and hand them over as one typed Arrow table.
 
-Columns, not row dicts: appending is a handful of list appends per record, and the Arrow table is
-built in C++ at flush time, deduplicated on the typed natural key (so `…00Z` and `…00.000Z` are
-the same instant).
+Records stay dicts until the flush, where Arrow converts them in C++ (`from_pylist`) and the table
+is deduplicated on the typed natural key (so `…00Z` and `…00.000Z` are the same instant).
 """
 
 from __future__ import annotations
@@ -20,38 +19,43 @@ class ColumnBuffer:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.schema = stored_arrow_schema(source)
-        self._names = source.record.names
-        self._columns: dict[str, list[Any]] = {}
+        # Timestamps arrive as RFC 3339 text: read as strings, cast once per batch.
+        self._read_schema = pa.schema([pa.field(f.name, pa.string() if pa.types.is_timestamp(f.type) else f.type)
+                                       for f in self.schema if f.name in source.record.names])
+        self._records: list[dict[str, Any]] = []
         self._received_ms: list[int] = []
-        self.clear()
 
     def clear(self) -> None:
-        self._columns = {name: [] for name in self._names}
+        self._records = []
         self._received_ms = []
 
     def __len__(self) -> int:
-        return len(self._received_ms)
+        return len(self._records)
 
     def extend(self, records: list[dict[str, Any]], received_ms: int) -> None:
-        for name, column in self._columns.items():
-            column.extend([r.get(name) for r in records])
+        self._records.extend(records)
         self._received_ms.extend([received_ms] * len(records))
 
-    def to_arrow(self, ingest_batch: int) -> pa.Table:
-        """The buffered rows as a table in the stored schema, first occurrence of each key kept."""
-        n = len(self)
+    def take(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """Hand the buffered records over (to a writer thread) and start afresh."""
+        taken = self._records, self._received_ms
+        self.clear()
+        return taken
+
+    def to_arrow(self, records: list[dict[str, Any]], received_ms: list[int], ingest_batch: int) -> pa.Table:
+        """The records as a table in the stored schema, first occurrence of each key kept."""
+        raw = pa.Table.from_pylist(records, schema=self._read_schema)
         arrays = []
         for field in self.schema:
             if field.name == "received_ts":
-                values = pa.array(self._received_ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
-                arrays.append(values.cast(field.type))
+                arrays.append(pa.array(received_ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(field.type))
             elif field.name == "ingest_batch":
-                arrays.append(pa.array(np.full(n, ingest_batch, dtype=np.int64)))
+                arrays.append(pa.array(np.full(len(records), ingest_batch, dtype=np.int64)))
             elif pa.types.is_timestamp(field.type):
-                as_ns = pa.array(self._columns[field.name], pa.string()).cast(pa.timestamp("ns", tz="UTC"))
+                as_ns = raw[field.name].cast(pa.timestamp("ns", tz="UTC"))
                 arrays.append(as_ns.cast(field.type, safe=False))  # sub-microsecond digits are dropped
             else:
-                arrays.append(pa.array(self._columns[field.name], field.type))
+                arrays.append(raw[field.name])
         return drop_duplicate_keys(pa.Table.from_arrays(arrays, schema=self.schema), self.source.key)
 
 

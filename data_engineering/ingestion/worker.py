@@ -15,6 +15,7 @@ import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -46,6 +47,13 @@ class WorkerConfig:
     lag_interval_s: float = 5.0
 
 
+@dataclass(frozen=True)
+class _Batch:
+    records: dict[str, tuple[list[dict], list[int]]]  # topic → (records, Kafka timestamps in ms)
+    dead: list[DeadLetter]
+    offsets: dict[TopicPartition, int]  # next offset to consume, per partition
+
+
 @dataclass
 class IngestStats:
     records: int = 0
@@ -72,6 +80,8 @@ class IngestWorker:
         self._offsets: dict[TopicPartition, int] = {}
         self._stop = False
         self._closing = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._inflight: tuple[_Batch, Future] | None = None
         self._conn = db.connect(autocommit=True)  # every write is an explicit transaction() block
         self.writer = TelemetryWriter(self._conn)
         self.consumer: KafkaConsumer | None = None
@@ -100,14 +110,14 @@ class IngestWorker:
         self.producer = KafkaProducer(bootstrap_servers=c.bootstrap_servers, acks="all", linger_ms=5,
                                       compression_type="lz4")
 
-    def run(self, idle_exit_s: float | None = None, max_records: int | None = None) -> IngestStats:
+    def run(self, idle_exit_s: float | None = None) -> IngestStats:
         """Consume until stopped; with `idle_exit_s`, also stop once nothing arrived for that long."""
         rebuilt = reconcile_pending(self._conn, self.lake, self.sources)
         if rebuilt:
             log.warning("rebuilt %d lake objects left pending by an earlier worker", len(rebuilt))
         self._connect()
         assert self.consumer is not None
-        last_data = last_flush = last_lag = time.monotonic()
+        last_data = last_seal = last_lag = time.monotonic()
         try:
             while not self._stop:
                 polled = self.consumer.poll(timeout_ms=min(200, self.config.linger_ms or 200))
@@ -116,16 +126,15 @@ class IngestWorker:
                     last_data = now
                     for messages in polled.values():
                         self._take(messages)
+                self._complete_if_done()
                 pending = self._pending()
-                if pending >= self.config.batch_rows or (pending and (now - last_flush) * 1000 >= self.config.linger_ms):
-                    self.flush()
-                    last_flush = time.monotonic()
+                if pending >= self.config.batch_rows or (pending and (now - last_seal) * 1000 >= self.config.linger_ms):
+                    self._submit(self._seal())
+                    last_seal = now
                 if now - last_lag >= self.config.lag_interval_s:
                     self._report_lag()
                     last_lag = now
-                if max_records is not None and self.stats.records + self.stats.rejected >= max_records:
-                    break
-                if idle_exit_s is not None and not pending and now - last_data >= idle_exit_s:
+                if idle_exit_s is not None and not pending and self._inflight is None and now - last_data >= idle_exit_s:
                     log.info("idle for %.1f s: exiting", idle_exit_s)
                     break
             self.flush()
@@ -137,6 +146,7 @@ class IngestWorker:
     def close(self) -> None:
         """Leave the group without flushing: whatever was not committed is replayed by the next owner."""
         self._closing = True
+        self._executor.shutdown(wait=True)
         if self.consumer is not None:
             self.consumer.close(autocommit=False)
             self.consumer = None
@@ -159,41 +169,69 @@ class IngestWorker:
     def _pending(self) -> int:
         return sum(len(b) for b in self.buffers.values()) + len(self._dead)
 
+    # -- making batches durable ---------------------------------------------------------------------
+    # The consumer thread seals a batch and hands it to one writer thread, then goes on decoding the
+    # next one while PostgreSQL works. At most one batch is in flight (backpressure), and its offsets
+    # are committed by the consumer thread once the writer reports it durable.
+
+    def _seal(self) -> _Batch:
+        batch = _Batch({t: b.take() for t, b in self.buffers.items() if len(b)}, self._dead, self._offsets)
+        self._dead, self._offsets = [], {}
+        return batch
+
+    def _submit(self, batch: _Batch) -> None:
+        if self._inflight is not None:
+            self._complete()
+        self._inflight = (batch, self._executor.submit(self._write, batch))
+
+    def _complete_if_done(self) -> None:
+        if self._inflight is not None and self._inflight[1].done():
+            self._complete()
+
+    def _complete(self) -> None:
+        assert self._inflight is not None and self.consumer is not None
+        batch, future = self._inflight
+        self._inflight = None
+        writes, objects, seconds = future.result()  # a failed write raises here: nothing is committed
+        self.consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in batch.offsets.items()})
+        self._account(batch, writes, objects, seconds)
+
     def flush(self) -> None:
-        """Make everything taken so far durable, then commit its offsets."""
-        if not self._offsets:
-            return
+        """Make everything taken so far durable and commit its offsets (shutdown, rebalance)."""
+        if self._offsets:
+            self._submit(self._seal())
+        if self._inflight is not None:
+            self._complete()
+
+    def _write(self, batch: _Batch) -> tuple[list[SourceWrite], list[LakeObjectPlan], float]:
+        """Writer thread: rows, dead letters and manifest in one transaction; lake objects; dead-letter topic."""
         started = time.perf_counter()
         batch_id = self.writer.next_batch_id()
-        tables = {self.by_topic[t]: b.to_arrow(batch_id) for t, b in self.buffers.items() if len(b)}
-        writes, objects = self.writer.write(batch_id, tables, self._dead)
+        tables = {self.by_topic[t]: self.buffers[t].to_arrow(records, received, batch_id)
+                  for t, (records, received) in batch.records.items()}
+        writes, objects = self.writer.write(batch_id, tables, batch.dead)
         write_objects(self.lake, objects)
         self.writer.mark_written([o.key for o in objects])
-        self._publish_dead_letters()
-        assert self.consumer is not None
-        self.consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in self._offsets.items()})
-        self._account(writes, objects, time.perf_counter() - started)
-        for buffer in self.buffers.values():
-            buffer.clear()
-        self._dead = []
-        self._offsets = {}
+        self._publish_dead_letters(batch.dead)
+        return writes, objects, time.perf_counter() - started
 
-    def _publish_dead_letters(self) -> None:
-        if not self._dead:
+    def _publish_dead_letters(self, dead: list[DeadLetter]) -> None:
+        if not dead:
             return
         assert self.producer is not None
-        for d in self._dead:
+        for d in dead:
             headers = [("reason", d.reason.encode()), ("detail", d.detail.encode()[:1024]),
                        ("source_topic", d.topic.encode()), ("source_partition", str(d.partition).encode()),
                        ("source_offset", str(d.offset).encode()), ("item", str(d.item).encode())]
             self.producer.send(d.topic + self.config.dead_letter_suffix, value=d.payload, key=d.key, headers=headers)
         self.producer.flush()
 
-    def _account(self, writes: list[SourceWrite], objects: list[LakeObjectPlan], seconds: float) -> None:
+    def _account(self, batch: _Batch, writes: list[SourceWrite], objects: list[LakeObjectPlan],
+                 seconds: float) -> None:
         """Duplicates are what was received less what was new: repeats inside the batch and rows
         already stored alike."""
         m, s = self.metrics, self.stats
-        received = {self.by_topic[t].name: len(b) for t, b in self.buffers.items()}
+        received = {self.by_topic[t].name: len(records) for t, (records, _) in batch.records.items()}
         for w in writes:
             duplicates = received[w.source] - w.inserted
             m.records.labels(w.source).inc(w.inserted)
@@ -201,11 +239,11 @@ class IngestWorker:
             s.records += w.inserted
             s.duplicates += duplicates
             s.by_source[w.source] += w.inserted
-        for d in self._dead:
+        for d in batch.dead:
             m.rejected.labels(d.source, d.reason).inc()
         for o in objects:
             m.lake_objects.labels(o.source).inc()
-        s.rejected += len(self._dead)
+        s.rejected += len(batch.dead)
         s.lake_objects += len(objects)
         s.batches += 1
         m.batches.inc()
@@ -214,7 +252,7 @@ class IngestWorker:
             self.on_batch(s)
         log.info("batch %d stored: %d new, %d duplicates, %d dead-lettered, %d lake objects in %.0f ms",
                  s.batches, sum(w.inserted for w in writes), sum(received.values()) - sum(w.inserted for w in writes),
-                 len(self._dead), len(objects), seconds * 1000)
+                 len(batch.dead), len(objects), seconds * 1000)
 
     def _report_lag(self) -> None:
         if self.consumer is None:

@@ -37,19 +37,21 @@ class SourceWrite:
         return self.staged - self.inserted
 
 
-def pg_array_literal(items: Sequence[str] | None) -> str | None:
-    if items is None:
-        return None
-    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
-    return "{" + ",".join(quoted) + "}"
+def pg_array_literals(lists: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """list<string> → PostgreSQL array literals (`{"a","b\\"c"}`), null stays null; vectorised."""
+    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    items = pc.replace_substring(pc.replace_substring(lists.flatten(), "\\", "\\\\"), '"', '\\"')
+    quoted = pc.binary_join_element_wise('"', items, '"', "")
+    offsets = pc.subtract(lists.offsets, lists.offsets[0])  # a sliced array's offsets do not start at 0
+    rebuilt = pa.ListArray.from_arrays(offsets, quoted, mask=lists.is_null())
+    return pc.binary_join_element_wise("{", pc.binary_join(rebuilt, ","), "}", "")
 
 
 def to_copy_csv(table: pa.Table) -> bytes:
     """CSV that `COPY … (FORMAT csv)` reads: lists become PostgreSQL array literals."""
     for i, field in enumerate(table.schema):
         if pa.types.is_list(field.type):
-            literals = pa.array([pg_array_literal(v) for v in table.column(i).to_pylist()], pa.string())
-            table = table.set_column(i, field.name, literals)
+            table = table.set_column(i, field.name, pg_array_literals(table.column(i)))
     out = io.BytesIO()
     pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()

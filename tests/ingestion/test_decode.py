@@ -48,7 +48,7 @@ def test_buffer_types_columns_and_drops_repeated_keys():
     source = telemetry_sources()["ami"]
     buffer = ColumnBuffer(source)
     buffer.extend([GOOD, GOOD | {"event_ts": "2026-11-21T12:00:00.250000Z"}, GOOD | {"seq": 8}], received_ms=5)
-    table = buffer.to_arrow(ingest_batch=9)
+    table = buffer.to_arrow(*buffer.take(), ingest_batch=9)
     assert table.num_rows == 2  # the same instant written two ways is one reading
     assert table.column("seq").to_pylist() == [7, 8]
     assert table.column("ingest_batch").to_pylist() == [9, 9]
