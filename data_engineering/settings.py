@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     ingest_batch_rows: int = Field(default=20_000, ge=1, description="flush after this many records")
     ingest_linger_ms: int = Field(default=1_000, ge=0, description="flush at least this often")
     ingest_max_poll_records: int = Field(default=500, ge=1, description="Kafka messages per poll")
+    ingest_gil_switch_interval_ms: float = Field(default=0.2, gt=0, le=50,
+                                                 description="sys.setswitchinterval for the worker process")
     metrics_port: int = Field(default=0, ge=0, le=65535, description="Prometheus exporter port; 0 = off")
 
     # Telemetry conventions.

@@ -8,6 +8,7 @@ own while the good records of the same message are kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +50,23 @@ class MessageDecoder:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._check_record = fastjsonschema.compile(source.record.json_schema())
+        self._schema = source.record.json_schema()
+        self._check_record = fastjsonschema.compile(self._schema)
         self._check_envelope = fastjsonschema.compile(source.envelope_schema)
+        self._split: dict[frozenset[str], tuple[Callable, Callable]] = {}
+
+    def _split_validators(self, filled: frozenset[str]) -> tuple[Callable, Callable]:
+        """Validators for a batch whose envelope fills the fields `filled`: one for those values,
+        run once per message, and one for each record, where the filled fields are optional (a
+        record may still override them, and is then checked). Together they accept exactly the
+        merged records the full schema accepts."""
+        if filled not in self._split:
+            props, required = self._schema["properties"], self._schema["required"]
+            envelope = {"type": "object", "properties": {k: props[k] for k in filled},
+                        "required": [k for k in required if k in filled]}
+            record = self._schema | {"required": [k for k in required if k not in filled]}
+            self._split[filled] = (fastjsonschema.compile(envelope), fastjsonschema.compile(record))
+        return self._split[filled]
 
     def decode(self, value: bytes | None, at: Coordinates) -> tuple[list[dict[str, Any]], list[DeadLetter]]:
         def reject(item: int, reason: str, detail: str, payload: bytes) -> DeadLetter:
@@ -75,20 +91,27 @@ class MessageDecoder:
         except fastjsonschema.JsonSchemaValueException as exc:
             return [], [reject(-1, "invalid_envelope", exc.message, value)]
         defaults = {field: doc[env] for env, field in self.source.envelope_fields.items() if env in doc}
+        check_defaults, check_item = self._split_validators(frozenset(defaults))
+        envelope_error = _error(check_defaults, defaults)
+        if envelope_error is not None:
+            return [], [reject(-1, "invalid_envelope", envelope_error[1], value)]
         good: list[dict[str, Any]] = []
         bad: list[DeadLetter] = []
         for i, item in enumerate(doc[self.source.batch_field]):
-            record = defaults | item if isinstance(item, dict) else item
-            error = self._error(record)
+            error = _error(check_item, item)
             if error is None:
-                good.append(record)
+                good.append(defaults | item)
             else:
                 bad.append(reject(i, *error, orjson.dumps(item)))
         return good, bad
 
     def _error(self, record: Any) -> tuple[str, str] | None:
-        try:
-            self._check_record(record)
-        except fastjsonschema.JsonSchemaValueException as exc:
-            return _REASON_BY_RULE.get(exc.rule, "invalid_value"), exc.message
-        return None
+        return _error(self._check_record, record)
+
+
+def _error(check: Callable, record: Any) -> tuple[str, str] | None:
+    try:
+        check(record)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        return _REASON_BY_RULE.get(exc.rule, "invalid_value"), exc.message
+    return None

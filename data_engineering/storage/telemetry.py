@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from data_engineering.contracts.spec import Source
+from data_engineering.contracts.spec import Source, stored_columns
 from data_engineering.ingestion.decode import DeadLetter
 from data_engineering.storage.archive import LakeObjectPlan, plan_objects
 
@@ -48,10 +48,13 @@ def pg_array_literals(lists: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def to_copy_csv(table: pa.Table) -> bytes:
-    """CSV that `COPY … (FORMAT csv)` reads: lists become PostgreSQL array literals."""
+    """CSV for the staging table: lists become PostgreSQL array literals and timestamps epoch
+    microseconds (formatting timestamps as text costs more than the rest of the row together)."""
     for i, field in enumerate(table.schema):
         if pa.types.is_list(field.type):
             table = table.set_column(i, field.name, pg_array_literals(table.column(i)))
+        elif pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
     out = io.BytesIO()
     pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()
@@ -63,6 +66,17 @@ def without_keys(table: pa.Table, keys: pa.Table, key: tuple[str, ...]) -> pa.Ta
     indexed = table.select(list(key)).append_column("__row", pa.array(range(table.num_rows), pa.int64()))
     keep = indexed.join(keys, list(key), join_type="left anti")["__row"]
     return table.take(pc.take(keep, pc.sort_indices(keep)))
+
+
+def _timestamp_columns(source: Source) -> list[str]:
+    return [f.name for f in stored_columns(source) if f.kind == "timestamp"]
+
+
+def _from_stage(source: Source, column: str) -> sql.Composable:
+    """The staged value of `column` as the target type (exact integer arithmetic for timestamps)."""
+    if column in _timestamp_columns(source):
+        return sql.SQL("(timestamptz 'epoch' + s.{} * interval '1 microsecond')").format(sql.Identifier(column))
+    return sql.SQL("s.{}").format(sql.Identifier(column))
 
 
 class TelemetryWriter:
@@ -108,13 +122,18 @@ class TelemetryWriter:
         return writes, objects
 
     def _stage(self, source: Source) -> sql.Identifier:
-        """A session-lifetime temp table, created outside any write transaction (a rollback must
-        not take it away behind the cache)."""
+        """A session-lifetime temp table shaped like the target but with timestamps as epoch
+        microseconds, created outside any write transaction (a rollback must not take it away
+        behind the cache)."""
         name = f"stage_{source.table}"
         if name not in self._staging:
-            self.conn.execute(sql.SQL(
-                "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            ).format(sql.Identifier(name), sql.Identifier(source.table)))
+            stage = sql.Identifier(name)
+            with self.conn.transaction():
+                self.conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+                                  .format(stage, sql.Identifier(source.table)))
+                for column in _timestamp_columns(source):
+                    self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE bigint USING NULL")
+                                      .format(stage, sql.Identifier(column)))
             self._staging.add(name)
         return sql.Identifier(name)
 
@@ -122,11 +141,12 @@ class TelemetryWriter:
         stage = self._stage(source)
         target = sql.Identifier(source.table)
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+        values = sql.SQL(", ").join(_from_stage(source, c) for c in table.column_names)
         with self.conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, columns)) as copy:
                 copy.write(to_copy_csv(table))
-            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
-                target, columns, columns, stage))
+            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s ON CONFLICT DO NOTHING").format(
+                target, columns, values, stage))
             inserted = cur.rowcount
             new_rows = table
             if inserted < table.num_rows:
@@ -136,10 +156,11 @@ class TelemetryWriter:
 
     @staticmethod
     def _already_stored(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, batch_id: int) -> pa.Table:
-        key = [sql.Identifier(k) for k in source.key]
-        match = sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(k) for k in key)
+        staged = [_from_stage(source, k) for k in source.key]
+        match = sql.SQL(" AND ").join(sql.SQL("t.{} = {}").format(sql.Identifier(k), v)
+                                      for k, v in zip(source.key, staged, strict=True))
         cur.execute(sql.SQL("SELECT {} FROM {} s JOIN {} t ON {} WHERE t.ingest_batch <> %s").format(
-            sql.SQL(", ").join(sql.SQL("s.{}").format(k) for k in key), stage, sql.Identifier(source.table), match,
+            sql.SQL(", ").join(staged), stage, sql.Identifier(source.table), match,
         ), (batch_id,))
         rows = cur.fetchall()
         schema = pa.schema([pa.field(k, source.record.field(k).arrow_type) for k in source.key])
