@@ -160,7 +160,8 @@ def main() -> None:
         lake_files = sum(1 for _ in (workdir / "lake").rglob("*.parquet"))
 
     ratio = ingest["readings_per_s"] / baseline["rows_per_s"]
-    table = Table(title=f"Kafka → PostgreSQL + lake, {expected:,} AMI readings in gateway batches ({os.cpu_count()} cores)")
+    title = f"Kafka → PostgreSQL + lake, {expected:,} AMI readings in gateway batches ({os.cpu_count()} cores)"
+    table = Table(title=title)
     for col in ("measure", "value"):
         table.add_column(col)
     table.add_row("end-to-end readings/s", f"{ingest['readings_per_s']:,.0f}")

@@ -134,7 +134,8 @@ class IngestWorker:
                 if now - last_lag >= self.config.lag_interval_s:
                     self._report_lag()
                     last_lag = now
-                if idle_exit_s is not None and not pending and self._inflight is None and now - last_data >= idle_exit_s:
+                drained = not pending and self._inflight is None
+                if idle_exit_s is not None and drained and now - last_data >= idle_exit_s:
                     log.info("idle for %.1f s: exiting", idle_exit_s)
                     break
             self.flush()

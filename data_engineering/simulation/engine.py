@@ -287,7 +287,8 @@ class Simulator:
             cloud = float(np.clip(rng.normal(30, 20), 0, 100))
             record = {"ts": stamp, "station_id": station,
                       "temperature_c": round(float(temp[s] + rng.normal(0, 0.2)), 2),
-                      "relative_humidity_pct": round(float(np.clip(70 - 1.5 * (temp[s] - 20) + rng.normal(0, 3), 5, 100)), 1),
+                      "relative_humidity_pct": round(float(np.clip(70 - 1.5 * (temp[s] - 20) + rng.normal(0, 3),
+                                                                   5, 100)), 1),
                       "wind_speed_ms": round(float(rng.weibull(2.0) * 5.0), 2),
                       "ghi_wm2": round(ghi * (1 - 0.75 * cloud / 100), 1), "cloud_cover_pct": round(cloud, 1)}
             queue.push(t_s + 0.2, self._topics["weather.observations"], station.encode(), orjson.dumps(record))

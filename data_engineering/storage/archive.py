@@ -64,8 +64,8 @@ def write_objects(lake: Lake, plans: list[LakeObjectPlan]) -> None:
 
 
 def reconcile_pending(conn: psycopg.Connection, lake: Lake, sources: dict[str, Source]) -> list[str]:
-    """`conn` is in autocommit mode. Rebuild the objects of batches whose worker died after committing rows but before writing
-    (or confirming) their lake object. Rewriting an existing object is harmless: same rows."""
+    """Rebuild the objects of batches whose worker died after committing rows but before writing (or
+    confirming) their lake object; `conn` is in autocommit mode. Rewriting an object is harmless."""
     pending = conn.execute(
         "SELECT object_key, source, ingest_batch, ts_from, ts_to, row_count FROM lake_objects"
         " WHERE status = 'pending' ORDER BY ingest_batch").fetchall()
@@ -89,7 +89,8 @@ def _stored_rows(conn: psycopg.Connection, source: Source, batch: int, ts_from: 
     schema = stored_arrow_schema(source)
     time_col = sql.Identifier(source.time_column)
     query = sql.SQL("SELECT {} FROM {} WHERE ingest_batch = %s AND {} >= %s AND {} < %s").format(
-        sql.SQL(", ").join(sql.Identifier(n) for n in schema.names), sql.Identifier(source.table), time_col, time_col)
+        sql.SQL(", ").join(sql.Identifier(n) for n in schema.names), sql.Identifier(source.table),
+        time_col, time_col)
     with conn.cursor() as cur:
         cur.execute(query, (batch, ts_from, ts_to))
         rows = cur.fetchall()

@@ -19,3 +19,11 @@ def telemetry_summary(db: Database) -> list[tuple]:
             rows.append((table, *conn.execute(sql.SQL("SELECT count(*), min({}), max({}) FROM {}").format(
                 t, t, sql.Identifier(table))).fetchone()))
     return rows
+
+
+def voltage_events(db: Database) -> tuple[int, int]:
+    """Readings flagged as sags or swells, and the meters they came from."""
+    with db.connect(autocommit=True) as conn:
+        return conn.execute(
+            "SELECT count(*), count(DISTINCT meter_id) FROM ami_readings"
+            " WHERE quality_flags && %s::text[]", (["voltage_sag", "voltage_swell"],)).fetchone()

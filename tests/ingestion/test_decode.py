@@ -21,7 +21,8 @@ def test_single_reading(decoder):
 
 
 def test_batch_keeps_good_records_and_dead_letters_each_bad_one(decoder):
-    envelope = {"gateway_id": "gw-1", "pole_id": "p-1", "network_profile": "satellite", "sent_ts": "2026-11-21T12:00:05Z",
+    envelope = {"gateway_id": "gw-1", "pole_id": "p-1", "network_profile": "satellite",
+                "sent_ts": "2026-11-21T12:00:05Z",
                 "readings": [{k: v for k, v in GOOD.items() if k not in ("pole_id", "network_profile")},
                              GOOD | {"seq": 8, "current_a": -1}, "not a reading"]}
     good, bad = decoder.decode(orjson.dumps(envelope), AT)

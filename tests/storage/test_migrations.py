@@ -43,20 +43,21 @@ def test_table_columns_match_the_contract(database, source):
 
 def test_time_bucket_behaves_like_timescaledb(database):
     with database.connect() as conn:
-        got = conn.execute("SELECT time_bucket('5 minutes', %s::timestamptz), time_bucket('7 days', %s::timestamptz)",
-                           (datetime(2026, 11, 21, 10, 7, 30, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))).fetchone()
+        got = conn.execute(
+            "SELECT time_bucket('5 minutes', %s::timestamptz), time_bucket('7 days', %s::timestamptz)",
+            (datetime(2026, 11, 21, 10, 7, 30, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))).fetchone()
     assert got[0] == datetime(2026, 11, 21, 10, 5, tzinfo=UTC)
     assert got[1] == datetime(2026, 11, 16, tzinfo=UTC)  # weeks start on Monday, as TimescaleDB's origin
 
 
 def test_partitions_are_created_on_demand_and_rows_routed(database):
+    span = (datetime(2026, 11, 21, 23, tzinfo=UTC), datetime(2026, 11, 22, 1, tzinfo=UTC))
     with database.connect() as conn:
-        created = conn.execute("SELECT lascopf_ensure_partitions('ami_readings', %s, %s)",
-                               (datetime(2026, 11, 21, 23, tzinfo=UTC), datetime(2026, 11, 22, 1, tzinfo=UTC))).fetchone()[0]
-        again = conn.execute("SELECT lascopf_ensure_partitions('ami_readings', %s, %s)",
-                             (datetime(2026, 11, 21, 23, tzinfo=UTC), datetime(2026, 11, 22, 1, tzinfo=UTC))).fetchone()[0]
+        created = conn.execute("SELECT lascopf_ensure_partitions('ami_readings', %s, %s)", span).fetchone()[0]
+        again = conn.execute("SELECT lascopf_ensure_partitions('ami_readings', %s, %s)", span).fetchone()[0]
         conn.execute("INSERT INTO ami_readings (event_ts, meter_id, pole_id, seq, voltage_v, current_a, power_kw,"
-                     " network_profile, received_ts, ingest_batch) VALUES (%s, 'm', 'p', 0, 240, 1, 0.2, 'wired', now(), 1)",
+                     " network_profile, received_ts, ingest_batch)"
+                     " VALUES (%s, 'm', 'p', 0, 240, 1, 0.2, 'wired', now(), 1)",
                      (datetime(2026, 11, 22, 0, 30, tzinfo=UTC),))
         where = conn.execute("SELECT tableoid::regclass::text FROM ami_readings").fetchone()[0]
     assert (created, again) == (2, 0)
