@@ -39,16 +39,18 @@ console = Console()
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def fill_topic(platform, readings: int, meters: int) -> int:  # noqa: ANN001
+def fill_topic(platform, readings: int, meters: int, meters_per_pole: int) -> tuple[int, int]:  # noqa: ANN001
+    """Returns readings delivered and AMI messages sent."""
     seconds = -(-readings // meters)
     config = SimulationConfig(start=datetime(2026, 11, 1, tzinfo=UTC), duration_s=seconds, n_meters=meters,
-                              seed=1, topic_prefix=platform.settings.kafka_topic_prefix, weather_interval_s=300)
+                              meters_per_pole=meters_per_pole, seed=1,
+                              topic_prefix=platform.settings.kafka_topic_prefix, weather_interval_s=300)
     producer = make_producer(platform.bootstrap_servers)
     with Progress(console=console) as progress:
         task = progress.add_task("fill topic (untimed)", total=seconds)
         report = publish(Simulator(config), producer, on_tick=lambda t, _: progress.update(task, completed=t))
     producer.close()
-    return report.readings_delivered
+    return report.readings_delivered, report.ami_messages
 
 
 def scrape(port: int) -> float:
@@ -147,20 +149,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=5_000_000)
     parser.add_argument("--meters", type=int, default=2_000)
+    parser.add_argument("--meters-per-pole", type=int, default=4,
+                        help="meters behind one gateway: readings per gateway message ≈ this × its batch interval")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lascopf-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         settings = Settings(_env_file=None, embedded_dir=workdir / "embedded", lake_url=f"file://{workdir}/lake",
                             kafka_topic_prefix="bench.", kafka_partitions=4)
         platform = open_platform(settings, stack, durable=True, ephemeral=True)
-        expected = fill_topic(platform, args.readings, args.meters)
+        expected, messages = fill_topic(platform, args.readings, args.meters, args.meters_per_pole)
         env = platform.env() | {"KAFKA_TOPIC_PREFIX": "bench.", "KAFKA_CONSUMER_GROUP": "bench"}
         ingest = run_worker(platform, expected, env)
         baseline = plain_copy(platform, workdir)
         lake_files = sum(1 for _ in (workdir / "lake").rglob("*.parquet"))
 
     ratio = ingest["readings_per_s"] / baseline["rows_per_s"]
-    title = f"Kafka → PostgreSQL + lake, {expected:,} AMI readings in gateway batches ({os.cpu_count()} cores)"
+    title = (f"Kafka → PostgreSQL + lake: {expected:,} AMI readings in {messages:,} gateway messages "
+             f"({expected / messages:.1f} readings each), {os.cpu_count()} cores")
     table = Table(title=title)
     for col in ("measure", "value"):
         table.add_column(col)
@@ -173,7 +178,8 @@ def main() -> None:
     console.print(table)
     plot(ingest, RESULTS / "ingest.png")
     summary = {k: v for k, v in ingest.items() if k != "samples"} | {
-        "copy_rows_per_s": baseline["rows_per_s"], "ratio_to_copy": ratio, "lake_objects": lake_files}
+        "copy_rows_per_s": baseline["rows_per_s"], "ratio_to_copy": ratio, "lake_objects": lake_files,
+        "readings_per_message": expected / messages, "meters_per_pole": args.meters_per_pole}
     print(json.dumps({"bench": "ingest", **summary}))
 
 

@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -128,6 +129,7 @@ def simulate(
                      typer.Option(help="start time, RFC3339 (default: now if paced, else now - minutes)")] = None,
     speed: Annotated[float, typer.Option(help="simulated s per wall s; 0 = as fast as possible")] = 0.0,
     batching: Annotated[bool, typer.Option(help="gateway batches (else one message per reading)")] = True,
+    meters_per_pole: Annotated[int, typer.Option(help="meters behind one pole gateway")] = 4,
     ideal: Annotated[bool, typer.Option(help="lossless, instant backhaul")] = False,
     sag: Annotated[list[str], typer.Option(help="inject a voltage event: POLE@START_S:DURATION_S:PU")] = [],  # noqa: B006
 ) -> None:
@@ -138,6 +140,7 @@ def simulate(
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
         config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed)
+        config = replace(config, meters_per_pole=meters_per_pole)
         report = _run_simulation(platform, config, speed)
     console.print(report)
 

@@ -63,6 +63,7 @@ class SimulationReport:
     readings_dropped: int = 0  # lost on the backhaul
     readings_delivered: int = 0  # unique readings that reach the broker
     messages: int = 0
+    ami_messages: int = 0  # gateway batches (or single readings) sent, resends included
     duplicate_messages: int = 0
     scada_records: int = 0
     weather_records: int = 0
@@ -236,9 +237,11 @@ class Simulator:
         queue.push(arrival, topic, key, value)
         self.report.readings_delivered += n_readings
         self.report.messages += 1
+        self.report.ami_messages += 1
         if link.duplicate_prob and self.rng.random() < link.duplicate_prob:
             queue.push(arrival + link.retry_s, topic, key, value)
             self.report.messages += 1
+            self.report.ami_messages += 1
             self.report.duplicate_messages += 1
 
     def _scada(self, stamp: str, t_s: float, p_kw: np.ndarray, freq: float, queue: DeliveryQueue) -> None:
