@@ -6,7 +6,6 @@ import logging
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -46,7 +45,7 @@ def _parse_sag(text: str):  # noqa: ANN202
 
 def _simulation_config(settings: Settings, meters: int | None, minutes: float, rate_hz: float | None,
                        seed: int | None, start: str | None, batching: bool, ideal: bool, sag: list[str],
-                       speed: float = 0.0):  # noqa: ANN202
+                       speed: float = 0.0, meters_per_pole: int = 4):  # noqa: ANN202
     """Default start: now for a paced (live) run, `minutes` ago for an as-fast-as-possible backfill."""
     from data_engineering.simulation.engine import SimulationConfig, utc
 
@@ -55,6 +54,7 @@ def _simulation_config(settings: Settings, meters: int | None, minutes: float, r
     return SimulationConfig(
         start=begin, duration_s=minutes * 60, n_meters=meters or settings.sim_meters,
         rate_hz=rate_hz or settings.sim_rate_hz, seed=settings.sim_seed if seed is None else seed,
+        meters_per_pole=meters_per_pole,
         case=settings.sim_case, nominal_voltage_v=settings.nominal_voltage_v,
         nominal_frequency_hz=settings.nominal_frequency_hz, gateway_batching=batching, ideal_backhaul=ideal,
         disturbances=tuple(_parse_sag(s) for s in sag), topic_prefix=settings.kafka_topic_prefix,
@@ -139,8 +139,8 @@ def simulate(
     settings = _settings()
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
-        config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed)
-        config = replace(config, meters_per_pole=meters_per_pole)
+        config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed,
+                                    meters_per_pole)
         report = _run_simulation(platform, config, speed)
     console.print(report)
 

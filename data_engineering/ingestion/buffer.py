@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from data_engineering.contracts.spec import Source, stored_arrow_schema
 
 
-class ColumnBuffer:
+class RecordBuffer:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.schema = stored_arrow_schema(source)
@@ -24,10 +24,6 @@ class ColumnBuffer:
                                        for f in self.schema if f.name in source.record.names])
         self._records: list[dict[str, Any]] = []
         self._received_ms: list[int] = []
-
-    def clear(self) -> None:
-        self._records = []
-        self._received_ms = []
 
     def __len__(self) -> int:
         return len(self._records)
@@ -39,7 +35,7 @@ class ColumnBuffer:
     def take(self) -> tuple[list[dict[str, Any]], list[int]]:
         """Hand the buffered records over (to a writer thread) and start afresh."""
         taken = self._records, self._received_ms
-        self.clear()
+        self._records, self._received_ms = [], []
         return taken
 
     def to_arrow(self, records: list[dict[str, Any]], received_ms: list[int], ingest_batch: int) -> pa.Table:

@@ -83,7 +83,7 @@ class MessageDecoder:
             return [], [reject(-1, "not_an_object", f"expected a JSON object, got {type(doc).__name__}", value)]
 
         if self.source.batch_field not in doc:
-            error = self._error(doc)
+            error = _error(self._check_record, doc)
             return ([doc], []) if error is None else ([], [reject(-1, *error, value)])
 
         try:
@@ -104,9 +104,6 @@ class MessageDecoder:
             else:
                 bad.append(reject(i, *error, orjson.dumps(item)))
         return good, bad
-
-    def _error(self, record: Any) -> tuple[str, str] | None:
-        return _error(self._check_record, record)
 
 
 def _error(check: Callable, record: Any) -> tuple[str, str] | None:

@@ -23,7 +23,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 
 from data_engineering.contracts.spec import Source
-from data_engineering.ingestion.buffer import ColumnBuffer
+from data_engineering.ingestion.buffer import RecordBuffer
 from data_engineering.ingestion.decode import Coordinates, DeadLetter, MessageDecoder
 from data_engineering.ingestion.metrics import IngestMetrics
 from data_engineering.storage.archive import LakeObjectPlan, reconcile_pending, write_objects
@@ -71,7 +71,7 @@ class IngestWorker:
         self.sources = sources
         self.by_topic = {s.topic: s for s in sources.values()}
         self.decoders = {s.topic: MessageDecoder(s) for s in sources.values()}
-        self.buffers = {s.topic: ColumnBuffer(s) for s in sources.values()}
+        self.buffers = {s.topic: RecordBuffer(s) for s in sources.values()}
         self.db = db
         self.lake = lake
         self.metrics = metrics or IngestMetrics()

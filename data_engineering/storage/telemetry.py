@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import psycopg
 import pyarrow as pa
@@ -68,8 +69,9 @@ def without_keys(table: pa.Table, keys: pa.Table, key: tuple[str, ...]) -> pa.Ta
     return table.take(pc.take(keep, pc.sort_indices(keep)))
 
 
-def _timestamp_columns(source: Source) -> list[str]:
-    return [f.name for f in stored_columns(source) if f.kind == "timestamp"]
+@cache
+def _timestamp_columns(source: Source) -> frozenset[str]:
+    return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
 
 
 def _from_stage(source: Source, column: str) -> sql.Composable:
@@ -131,7 +133,7 @@ class TelemetryWriter:
             with self.conn.transaction():
                 self.conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
                                   .format(stage, sql.Identifier(source.table)))
-                for column in _timestamp_columns(source):
+                for column in sorted(_timestamp_columns(source)):
                     self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE bigint USING NULL")
                                       .format(stage, sql.Identifier(column)))
             self._staging.add(name)

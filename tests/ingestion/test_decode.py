@@ -2,7 +2,7 @@ import orjson
 import pytest
 
 from data_engineering.contracts.telemetry import telemetry_sources
-from data_engineering.ingestion.buffer import ColumnBuffer
+from data_engineering.ingestion.buffer import RecordBuffer
 from data_engineering.ingestion.decode import Coordinates, MessageDecoder
 
 AT = Coordinates("ami.readings", 1, 42, b"p-1")
@@ -47,7 +47,7 @@ def test_whole_message_rejects_keep_the_original_bytes(decoder, payload, reason)
 
 def test_buffer_types_columns_and_drops_repeated_keys():
     source = telemetry_sources()["ami"]
-    buffer = ColumnBuffer(source)
+    buffer = RecordBuffer(source)
     buffer.extend([GOOD, GOOD | {"event_ts": "2026-11-21T12:00:00.250000Z"}, GOOD | {"seq": 8}], received_ms=5)
     table = buffer.to_arrow(*buffer.take(), ingest_batch=9)
     assert table.num_rows == 2  # the same instant written two ways is one reading

@@ -6,7 +6,7 @@ import io
 import pyarrow.parquet as pq
 
 from data_engineering.contracts.telemetry import telemetry_sources
-from data_engineering.ingestion.buffer import ColumnBuffer
+from data_engineering.ingestion.buffer import RecordBuffer
 from data_engineering.storage.archive import object_key, reconcile_pending
 from data_engineering.storage.telemetry import TelemetryWriter
 from tests.helpers import START, stored
@@ -21,7 +21,7 @@ def _readings(n):
 
 def test_pending_objects_are_rebuilt_from_the_database(database, lake):
     source = telemetry_sources()["ami"]
-    buffer = ColumnBuffer(source)
+    buffer = RecordBuffer(source)
     buffer.extend(_readings(8), received_ms=1_763_726_400_000)
     with database.connect(autocommit=True) as conn:
         writer = TelemetryWriter(conn)
@@ -44,7 +44,7 @@ def test_rows_already_stored_are_not_archived_twice(database, lake):
     with database.connect(autocommit=True) as conn:
         writer = TelemetryWriter(conn)
         for n in (3, 6):  # the second batch repeats the first three readings
-            buffer = ColumnBuffer(source)
+            buffer = RecordBuffer(source)
             buffer.extend(_readings(n), received_ms=1_763_726_400_000)
             batch = writer.next_batch_id()
             writes, objects = writer.write(batch, {source: buffer.to_arrow(*buffer.take(), batch)}, [])
