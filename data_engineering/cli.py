@@ -7,6 +7,7 @@ import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -208,6 +209,65 @@ def demo(
             stats = worker.run(idle_exit_s=3.0)
         seconds = time.perf_counter() - began
         _summary(platform, report, stats, seconds)
+
+
+@app.command()
+def solve(
+    case: Annotated[str, typer.Argument(help="MATPOWER .m file, PGLib name (pglib_opf_case118_ieee), "
+                                             "pandapower case (case39) or paper5")],
+    intervals: Annotated[int | None, typer.Option(help="look-ahead intervals (default: the case own, else 1)")] = None,
+    contingencies: Annotated[str, typer.Option(help="all | none | case | N | branches 1-2,3-4")] = "all",
+    method: Annotated[str, typer.Option(help="admm | centralized")] = "admm",
+    decomposition: Annotated[str, typer.Option(help="interval | scenario (ADMM subproblem granularity)")] = "interval",
+    workers: Annotated[int, typer.Option(help="subproblem worker processes")] = 1,
+    dask: Annotated[str | None, typer.Option(help="Dask scheduler address for the subproblems")] = None,
+    emergency_factor: Annotated[float | None, typer.Option(help="emergency rating = factor x normal")] = None,
+    load_shedding: Annotated[bool, typer.Option(help="allow shedding at VOLL instead of infeasibility")] = False,
+    max_iterations: Annotated[int, typer.Option()] = 3000,
+    out: Annotated[Path | None, typer.Option(help="write the result as JSON")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write a convergence PNG")] = None,
+) -> None:
+    """Solve a look-ahead, N-1 secure DC OPF and print the dispatch."""
+    from data_engineering.solver.cases import load_case
+    from data_engineering.solver.contingencies import select
+    from data_engineering.solver.options import SolveOptions
+    from data_engineering.solver.report import convergence_plot, summary_table, write_json
+    from data_engineering.solver.solve import solve_lascopf
+
+    _settings()
+    try:
+        loaded = load_case(case, intervals)
+        if emergency_factor is not None:
+            loaded = loaded.with_emergency_factor(emergency_factor)
+        loaded, n1 = select(loaded, contingencies)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="CASE / --contingencies") from exc
+    if n1.islanding and contingencies == "all":
+        console.print(f"[dim]{len(n1.islanding)} outages island the network and are left out: "
+                      f"{', '.join(c.label for c in n1.islanding)}[/]")
+    options = SolveOptions(method=method, decomposition=decomposition,  # type: ignore[arg-type]
+                           workers=workers, dask_address=dask, load_shedding=load_shedding,
+                           max_iterations=max_iterations)
+    with Progress(TextColumn("[bold]ADMM[/]"), TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("solve", status="starting", total=None)
+
+        def show(record) -> None:  # noqa: ANN001
+            progress.update(task, status=(
+                f"iteration {record.iteration} · primal {record.primal_residual_mw:.2e} MW · dual "
+                f"{record.dual_residual:.2e} $/MWh · objective {record.objective:,.2f} · {record.scenarios} copies"))
+
+        result = solve_lascopf(loaded, options, progress=show)
+    result.islanding_contingencies = [c.label for c in n1.islanding]
+    console.print(summary_table(loaded, result))
+    if result.message:
+        console.print(result.message)
+    if out:
+        console.print(f"result written to {write_json(loaded, result, out)}")
+    if plot:
+        console.print(f"convergence plot written to {convergence_plot(result, plot)}")
+    if result.status != "optimal":
+        raise typer.Exit(code=2)
 
 
 def _summary(platform, report, stats, seconds: float) -> None:  # noqa: ANN001

@@ -1,0 +1,1 @@
+"""ADMM / APP decomposition of the LASCOPF: subproblems, where they run, and the coordinator."""

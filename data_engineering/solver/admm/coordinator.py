@@ -1,0 +1,191 @@
+"""The ADMM / APP loop: copies of each interval's dispatch agree on one ramp-feasible trajectory.
+
+Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy with the base-case
+limits; per interval and contingency, a copy that must survive that outage (`decomposition =
+"scenario"`), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
+step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
+move by the disagreement. Warm start: every interval's own optimum. Contingencies get a copy only
+once the trajectory violates them (screening, re-run every `screen_every` iterations). The penalty ρ
+follows residual balancing. The answer is the cost-carrying copies, accepted only when the
+residuals are within tolerance *and* the full constraint check (`verify`) passes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from data_engineering.solver.admm.executor import Key, make_executor
+from data_engineering.solver.admm.ramps import RampProjection
+from data_engineering.solver.admm.subproblem import SubproblemInfeasible, SubproblemSpec
+from data_engineering.solver.duals import sort_binding
+from data_engineering.solver.model import Model
+from data_engineering.solver.options import SolveOptions
+from data_engineering.solver.result import BindingConstraint, IterationRecord
+from data_engineering.solver.verify import verify
+
+log = logging.getLogger(__name__)
+
+RHO_STEP = 2.0
+ADAPT_EVERY = 5  # iterations between penalty updates ...
+MAX_RHO_UPDATES = 30  # ... and at most this many, so the iteration settles (no limit cycles in ρ)
+RHO_RANGE = (1e-4, 1e6)
+
+
+@dataclass
+class AdmmOutcome:
+    status: str
+    message: str = ""
+    x: np.ndarray | None = None  # (T, D) cost-carrying copies
+    iterations: int = 0
+    history: list[IterationRecord] = field(default_factory=list)
+    lmp: np.ndarray | None = None
+    binding: list[BindingConstraint] = field(default_factory=list)
+
+
+def initial_rho(model: Model) -> float:
+    """Cost per MW of the typical marginal unit over a tenth of the typical unit size: a step of
+    ~10 % of a unit per iteration when the copies disagree by that much."""
+    marginal = np.median(model.c1[: model.n_gen] + 2 * model.c2[: model.n_gen] * model.upper[0, : model.n_gen] / 2)
+    size = np.median(model.upper[0, : model.n_gen])
+    return float(max(marginal, 1.0) / max(0.1 * size, 1.0))
+
+
+class Consensus:
+    """Copies, multipliers and the consensus trajectory; the arithmetic of one ADMM iteration."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.copies: dict[Key, np.ndarray] = {}
+        self.u: dict[Key, np.ndarray] = {}
+        self.projection = RampProjection(model)
+        self.z = np.zeros((model.intervals, model.n_devices))
+
+    def add(self, key: Key, x: np.ndarray) -> None:
+        self.copies[key] = x
+        self.u[key] = np.zeros_like(x)
+
+    def update_z(self) -> float:
+        total = np.zeros_like(self.z)
+        count = np.zeros(self.model.intervals)
+        for (t, _), x in self.copies.items():
+            total[t] += x + self.u[(t, _)]
+            count[t] += 1
+        previous, self.z = self.z, self.projection.project(total, count)
+        return float(np.abs(self.z - previous).max())
+
+    def update_u(self) -> float:
+        residual = 0.0
+        for key, x in self.copies.items():
+            gap = x - self.z[key[0]]
+            self.u[key] += gap
+            residual = max(residual, float(np.abs(gap).max()))
+        return residual
+
+    def scale_u(self, factor: float) -> None:
+        for key in self.u:
+            self.u[key] *= factor
+
+    def targets(self) -> dict[Key, np.ndarray]:
+        return {key: self.z[key[0]] - self.u[key] for key in self.copies}
+
+    def dispatch(self) -> np.ndarray:
+        return np.vstack([self.copies[(t, -1)] for t in range(self.model.intervals)])
+
+
+def _specs(model: Model, options: SolveOptions) -> list[SubproblemSpec]:
+    scenarios = tuple(range(model.n_scenarios)) if options.decomposition == "interval" else (0,)
+    return [SubproblemSpec(t, scenarios, carries_cost=True) for t in range(model.intervals)]
+
+
+def _unsecured(model: Model, consensus: Consensus, x: np.ndarray, tol_mw: float) -> list[SubproblemSpec]:
+    """Contingency copies to add: (t, s) pairs whose limits `x` violates and that have no copy yet."""
+    violated = (model.overloads(x)[:, 1:] > tol_mw).any(axis=2)
+    pairs = zip(*np.nonzero(violated), strict=True)
+    return [SubproblemSpec(int(t), (int(s) + 1,), carries_cost=False) for t, s in pairs
+            if (int(t), int(s) + 1) not in consensus.copies]
+
+
+def solve_admm(model: Model, options: SolveOptions,
+               progress: Callable[[IterationRecord], None] | None = None) -> AdmmOutcome:
+    rho = rho0 = options.rho or initial_rho(model)
+    rho_updates = 0
+    executor = make_executor(model, options.feasibility_tol_mw, options.workers, options.dask_address)
+    consensus = Consensus(model)
+    history: list[IterationRecord] = []
+    per_scenario = options.decomposition == "scenario" and model.n_scenarios > 1
+    try:
+        specs = _specs(model, options)
+        executor.add(specs)
+        for key, x in executor.solve({s.key: None for s in specs}, rho).items():
+            consensus.add(key, x)
+        consensus.update_z()
+        for k in range(1, options.max_iterations + 1):
+            if per_scenario and (k == 1 or k % options.screen_every == 0):
+                new = _unsecured(model, consensus, np.maximum(consensus.z, model.lower), options.feasibility_tol_mw)
+                new += [s for s in _unsecured(model, consensus, consensus.dispatch(), options.feasibility_tol_mw)
+                        if s.key not in {n.key for n in new}]
+                if new:
+                    executor.add(new)
+                    for spec in new:
+                        consensus.add(spec.key, consensus.z[spec.t].copy())
+            consensus.copies.update(executor.solve(consensus.targets(), rho))
+            dual = rho * consensus.update_z()
+            primal = consensus.update_u()
+            x = consensus.dispatch()
+            record = IterationRecord(k, primal, dual, rho, model.cost(x), len(consensus.copies) - model.intervals)
+            history.append(record)
+            if progress:
+                progress(record)
+            if primal <= options.primal_tol_mw and dual <= options.dual_tol:
+                check = verify(model, x)
+                if check.max_violation_mw / model.case.base_mva <= options.verify_tol_pu:
+                    lmp, binding = _prices(model, executor.prices(), x)
+                    return AdmmOutcome("optimal", f"converged in {k} iterations", x, k, history, lmp, binding)
+            if _stalled(history, options):
+                break
+            if options.residual_balancing and k % ADAPT_EVERY == 0 and rho_updates < MAX_RHO_UPDATES:
+                scaled = dual / rho0  # the dual residual as MW at the initial penalty
+                new_rho = rho * RHO_STEP if primal > options.balance_ratio * scaled else (
+                    rho / RHO_STEP if scaled > options.balance_ratio * primal else rho)
+                new_rho = float(np.clip(new_rho, *RHO_RANGE))
+                if new_rho != rho:
+                    consensus.scale_u(rho / new_rho)
+                    rho, rho_updates = new_rho, rho_updates + 1
+        last = history[-1]
+        return AdmmOutcome("not_converged", f"residuals {last.primal_residual_mw:.3g} MW / "
+                           f"{last.dual_residual:.3g} $/MWh after {last.iteration} iterations",
+                           consensus.dispatch(), last.iteration, history)
+    except SubproblemInfeasible as exc:
+        t, s = exc.spec.t, exc.spec.scenarios
+        what = "its contingencies" if len(s) > 1 else (
+            "the base case" if s == (0,) else model.case.contingencies[s[0] - 1].label)
+        return AdmmOutcome("infeasible", f"interval {t + 1} cannot be dispatched securely for {what}",
+                           iterations=len(history), history=history)
+    finally:
+        executor.close()
+
+
+STALL_WINDOW = 300
+
+
+def _stalled(history: list[IterationRecord], options: SolveOptions) -> bool:
+    """The copies stopped coming together far from agreement: the problem has no feasible point."""
+    if len(history) < 2 * STALL_WINDOW:
+        return False
+    recent = min(h.primal_residual_mw for h in history[-STALL_WINDOW:])
+    before = min(h.primal_residual_mw for h in history[-2 * STALL_WINDOW:-STALL_WINDOW])
+    return recent > 100 * options.primal_tol_mw and recent > 0.99 * before
+
+
+def _prices(model: Model, shares: dict[Key, tuple[np.ndarray, list[BindingConstraint]]],
+            x: np.ndarray) -> tuple[np.ndarray, list[BindingConstraint]]:
+    lmp = np.zeros((model.intervals, model.case.buses.n))
+    binding: list[BindingConstraint] = []
+    for (t, _), (share, bound) in shares.items():
+        lmp[t] += share
+        binding += bound
+    return lmp, sort_binding(binding)

@@ -1,0 +1,169 @@
+"""Where the subproblems run: in this process, in worker processes, or on a Dask cluster.
+
+Each worker owns a shard of the subproblems (their HiGHS models stay warm there), so an iteration
+ships only prox targets out and copies back. Keys are assigned to the least-loaded shard.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+from data_engineering.solver.admm.subproblem import Shard, SubproblemSpec
+from data_engineering.solver.model import Model
+from data_engineering.solver.result import BindingConstraint
+
+Key = tuple[int, int]
+
+
+class Executor(Protocol):
+    def add(self, specs: list[SubproblemSpec]) -> None: ...
+    def solve(self, targets: dict[Key, np.ndarray | None], rho: float) -> dict[Key, np.ndarray]: ...
+    def prices(self) -> dict[Key, tuple[np.ndarray, list[BindingConstraint]]]: ...
+    def close(self) -> None: ...
+
+
+class _Sharded:
+    """Bookkeeping common to executors with several shards."""
+
+    def __init__(self, n: int) -> None:
+        self.owner: dict[Key, int] = {}
+        self.load = [0] * n
+
+    def assign(self, specs: Iterable[SubproblemSpec]) -> list[list[SubproblemSpec]]:
+        batches: list[list[SubproblemSpec]] = [[] for _ in self.load]
+        for spec in specs:
+            i = min(range(len(self.load)), key=self.load.__getitem__)
+            self.owner[spec.key] = i
+            self.load[i] += 1
+            batches[i].append(spec)
+        return batches
+
+    def split(self, targets: dict[Key, np.ndarray | None]) -> list[dict[Key, np.ndarray | None]]:
+        parts: list[dict[Key, np.ndarray | None]] = [{} for _ in self.load]
+        for key, v in targets.items():
+            parts[self.owner[key]][key] = v
+        return parts
+
+    def _gather(self, calls: list[tuple[str, tuple] | None]) -> list:
+        """Run `method(*args)` on each shard that has a call, in parallel; results in shard order."""
+        raise NotImplementedError
+
+    def add(self, specs: list[SubproblemSpec]) -> None:
+        self._gather([("add", (batch,)) if batch else None for batch in self.assign(specs)])
+
+    def solve(self, targets: dict[Key, np.ndarray | None], rho: float) -> dict[Key, np.ndarray]:
+        return self._merge(self._gather([("solve", (part, rho)) if part else None for part in self.split(targets)]))
+
+    def prices(self) -> dict[Key, tuple[np.ndarray, list[BindingConstraint]]]:
+        return self._merge(self._gather([("prices", ()) if n else None for n in self.load]))
+
+    @staticmethod
+    def _merge(parts: list[dict | None]) -> dict:
+        out: dict = {}
+        for part in parts:
+            out.update(part or {})
+        return out
+
+
+class InProcess:
+    def __init__(self, model: Model, tol_mw: float) -> None:
+        self.shard = Shard(model, tol_mw)
+
+    def add(self, specs: list[SubproblemSpec]) -> None:
+        self.shard.add(specs)
+
+    def solve(self, targets: dict[Key, np.ndarray | None], rho: float) -> dict[Key, np.ndarray]:
+        return self.shard.solve(targets, rho)
+
+    def prices(self) -> dict[Key, tuple[np.ndarray, list[BindingConstraint]]]:
+        return self.shard.prices()
+
+    def close(self) -> None:
+        pass
+
+
+def _serve(conn, model: Model, tol_mw: float) -> None:  # noqa: ANN001
+    shard = Shard(model, tol_mw)
+    while True:
+        command, args = conn.recv()
+        if command == "close":
+            return
+        try:
+            conn.send(("ok", getattr(shard, command)(*args)))
+        except Exception as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
+            conn.send(("error", exc))
+
+
+class ProcessPool(_Sharded):
+    """Worker processes, each holding a shard; one message per worker per iteration."""
+
+    def __init__(self, model: Model, tol_mw: float, workers: int) -> None:
+        super().__init__(workers)
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        self.conns, self.procs = [], []
+        for _ in range(workers):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child, model, tol_mw), daemon=True)
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    def _gather(self, calls: list[tuple[str, tuple] | None]) -> list:
+        for conn, call in zip(self.conns, calls, strict=True):
+            if call is not None:
+                conn.send(call)
+        results = []
+        for conn, call in zip(self.conns, calls, strict=True):
+            if call is None:
+                results.append(None)
+                continue
+            status, value = conn.recv()
+            if status == "error":
+                raise value
+            results.append(value)
+        return results
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.send(("close", ()))
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+
+class DaskActors(_Sharded):
+    """One `Shard` actor per Dask worker: the subproblems scale past one machine."""
+
+    def __init__(self, model: Model, tol_mw: float, address: str | object) -> None:
+        from distributed import Client
+
+        self.client = address if hasattr(address, "submit") else Client(address)
+        self._own_client = self.client is not address
+        workers = list(self.client.scheduler_info()["workers"])
+        super().__init__(len(workers))
+        model_future = self.client.scatter(model, broadcast=True)
+        self.actors = [self.client.submit(Shard, model_future, tol_mw, actor=True, workers=[w]).result()
+                       for w in workers]
+
+    def _gather(self, calls: list[tuple[str, tuple] | None]) -> list:
+        futures = [None if call is None else getattr(actor, call[0])(*call[1])
+                   for actor, call in zip(self.actors, calls, strict=True)]
+        return [None if f is None else f.result() for f in futures]
+
+    def close(self) -> None:
+        self.actors.clear()
+        if self._own_client:
+            self.client.close()
+
+
+def make_executor(model: Model, tol_mw: float, workers: int = 1, dask_address: str | object | None = None) -> Executor:
+    if dask_address is not None:
+        return DaskActors(model, tol_mw, dask_address)
+    if workers > 1:
+        return ProcessPool(model, tol_mw, workers)
+    return InProcess(model, tol_mw)

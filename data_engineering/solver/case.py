@@ -1,0 +1,103 @@
+"""The LASCOPF case: a DC network, its generators, loads per interval and the contingencies to secure.
+
+Arrays are indexed by position (bus index, branch index, generator index); external MATPOWER bus
+numbers live in `Buses.ids` and are used only for names. Powers are in MW, costs in $/h with P in MW,
+so `c2` is $/MW²h and `c1` $/MWh, as MATPOWER's polynomial `gencost` rows give them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Buses:
+    ids: np.ndarray  # external (MATPOWER) bus numbers
+    ref: int  # index of the angle reference bus
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, eq=False)
+class Branches:
+    from_bus: np.ndarray  # bus index
+    to_bus: np.ndarray
+    x_pu: np.ndarray  # series reactance used by the DC model (1 / b)
+    rate_mw: np.ndarray  # normal rating; inf where the case gives none
+    emergency_mw: np.ndarray  # post-contingency rating
+    in_service: np.ndarray  # bool
+    names: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.x_pu)
+
+
+@dataclass(frozen=True, eq=False)
+class Generators:
+    bus: np.ndarray  # bus index
+    c2: np.ndarray  # $/MW²h
+    c1: np.ndarray  # $/MWh
+    c0: np.ndarray  # $/h
+    pmin_mw: np.ndarray
+    pmax_mw: np.ndarray
+    ramp_up_mw: np.ndarray  # per interval
+    ramp_down_mw: np.ndarray  # per interval, positive
+    p0_mw: np.ndarray  # measured output at t = 0
+    names: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.c1)
+
+
+@dataclass(frozen=True)
+class Contingency:
+    """The outage of one branch (by index)."""
+
+    branch: int
+    label: str
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    name: str
+    base_mva: float
+    buses: Buses
+    branches: Branches
+    generators: Generators
+    load_mw: np.ndarray  # (intervals, buses)
+    contingencies: tuple[Contingency, ...] = ()
+    interval_minutes: float = 60.0
+    notes: tuple[str, ...] = field(default=())  # what the loader assumed (default ramps, profiles, ...)
+
+    @property
+    def intervals(self) -> int:
+        return self.load_mw.shape[0]
+
+    def with_contingencies(self, contingencies: tuple[Contingency, ...] | list[Contingency]) -> Case:
+        return replace(self, contingencies=tuple(contingencies))
+
+    def with_emergency_factor(self, factor: float) -> Case:
+        """Emergency (post-contingency) ratings set to `factor` × the normal rating."""
+        branches = replace(self.branches, emergency_mw=self.branches.rate_mw * factor)
+        return replace(self, branches=branches, notes=(*self.notes, f"emergency ratings = {factor:g} x normal"))
+
+    def with_loads(self, load_mw: np.ndarray) -> Case:
+        load = np.asarray(load_mw, dtype=float)
+        if load.ndim != 2 or load.shape[1] != self.buses.n:
+            raise ValueError(f"loads must be (intervals, {self.buses.n}), got {load.shape}")
+        return replace(self, load_mw=load)
+
+    def contingency(self, branch: int) -> Contingency:
+        return Contingency(branch, f"outage {self.branches.names[branch]}")
+
+    def bus_index(self, bus_id: int) -> int:
+        hits = np.flatnonzero(self.buses.ids == bus_id)
+        if len(hits) != 1:
+            raise KeyError(f"bus {bus_id} not in case {self.name}")
+        return int(hits[0])

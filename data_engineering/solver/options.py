@@ -1,0 +1,27 @@
+"""What a solve may do: method, shedding, tolerances, decomposition settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    method: Literal["centralized", "admm"] = "centralized"
+    load_shedding: bool = False  # allow shedding at `voll_per_mwh` instead of declaring infeasibility
+    voll_per_mwh: float = 10_000.0
+    feasibility_tol_mw: float = 1e-3  # flow screening: a limit counts as violated beyond this
+    max_screening_rounds: int = 50
+    # ADMM / APP
+    decomposition: Literal["interval", "scenario"] = "interval"  # contingencies inside interval copies, or a copy each
+    rho: float | None = None  # initial penalty ($/MW²h); None = from the cost scale
+    max_iterations: int = 3000
+    primal_tol_mw: float = 5e-3  # stop when every copy is within this of the consensus dispatch ...
+    dual_tol: float = 1e-2  # ... and ρ × the last move of the consensus is below this ($/MWh)
+    verify_tol_pu: float = 5e-4  # ... and the full constraint check passes within this
+    residual_balancing: bool = True  # adapt rho to keep primal and dual residuals within `balance_ratio`
+    balance_ratio: float = 5.0
+    workers: int = 1  # subproblem worker processes (1 = in this process)
+    dask_address: str | None = None  # a Dask scheduler to run the subproblems on
+    screen_every: int = 10  # iterations between contingency re-screens in ADMM
