@@ -23,7 +23,8 @@ def securable(case: Case) -> Case:
         if result.ok:
             return case
         assert result.infeasible_contingencies, result.message
-        case = case.with_contingencies([c for c in case.contingencies if c.label not in result.infeasible_contingencies])
+        dropped = set(result.infeasible_contingencies)
+        case = case.with_contingencies([c for c in case.contingencies if c.label not in dropped])
 
 
 def assert_matches(admm: SolveResult, reference: SolveResult) -> None:
