@@ -92,3 +92,15 @@ def test_admm_on_a_dask_cluster_equals_serial(paper5_secure) -> None:  # noqa: A
         assert len(client.scheduler_info()["workers"]) == 2
     assert result.ok and result.iterations == serial.iterations
     np.testing.assert_allclose(result.dispatch_mw, serial.dispatch_mw, atol=1e-6)
+
+
+def test_unreachable_ramps_are_reported_infeasible_by_both_methods(paper5_secure) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    g = paper5_secure.generators
+    gens = replace(g, pmin_mw=g.pmin_mw + [0.0, 100.0], p0_mw=np.array([165.0, 0.0]))  # G2 cannot reach Pmin
+    stuck = replace(paper5_secure, generators=gens)
+    for method in ("centralized", "admm"):
+        result = solve_lascopf(stuck, SolveOptions(method=method))
+        assert result.status == "infeasible", method
+        assert "infeasible without contingencies" in result.message

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from data_engineering.solver.admm.executor import Key, make_executor
-from data_engineering.solver.admm.ramps import RampProjection
+from data_engineering.solver.admm.executor import Executor, Key, make_executor
+from data_engineering.solver.admm.ramps import RampInfeasible, RampProjection
 from data_engineering.solver.admm.subproblem import SubproblemInfeasible, SubproblemSpec
 from data_engineering.solver.duals import sort_binding
 from data_engineering.solver.model import Model
@@ -101,12 +101,18 @@ def _specs(model: Model, options: SolveOptions) -> list[SubproblemSpec]:
     return [SubproblemSpec(t, scenarios, carries_cost=True) for t in range(model.intervals)]
 
 
-def _unsecured(model: Model, consensus: Consensus, x: np.ndarray, tol_mw: float) -> list[SubproblemSpec]:
-    """Contingency copies to add: (t, s) pairs whose limits `x` violates and that have no copy yet."""
-    violated = (model.overloads(x)[:, 1:] > tol_mw).any(axis=2)
-    pairs = zip(*np.nonzero(violated), strict=True)
-    return [SubproblemSpec(int(t), (int(s) + 1,), carries_cost=False) for t, s in pairs
-            if (int(t), int(s) + 1) not in consensus.copies]
+def _screen(model: Model, consensus: Consensus, executor: Executor, tol_mw: float) -> None:
+    """Give a copy to every (interval, contingency) whose limits the consensus trajectory or the
+    cost-carrying copies violate and that has none yet; it starts at the consensus, multiplier 0."""
+    violated = np.zeros((model.intervals, model.n_scenarios - 1), dtype=bool)
+    for x in (consensus.z, consensus.dispatch()):
+        violated |= (model.overloads(x)[:, 1:] > tol_mw).any(axis=2)
+    new = [SubproblemSpec(int(t), (int(s) + 1,), carries_cost=False) for t, s in zip(*np.nonzero(violated), strict=True)
+           if (int(t), int(s) + 1) not in consensus.copies]
+    if new:
+        executor.add(new)
+        for spec in new:
+            consensus.add(spec.key, consensus.z[spec.t].copy())
 
 
 def solve_admm(model: Model, options: SolveOptions,
@@ -125,13 +131,7 @@ def solve_admm(model: Model, options: SolveOptions,
         consensus.update_z()
         for k in range(1, options.max_iterations + 1):
             if per_scenario and (k == 1 or k % options.screen_every == 0):
-                new = _unsecured(model, consensus, np.maximum(consensus.z, model.lower), options.feasibility_tol_mw)
-                new += [s for s in _unsecured(model, consensus, consensus.dispatch(), options.feasibility_tol_mw)
-                        if s.key not in {n.key for n in new}]
-                if new:
-                    executor.add(new)
-                    for spec in new:
-                        consensus.add(spec.key, consensus.z[spec.t].copy())
+                _screen(model, consensus, executor, options.feasibility_tol_mw)
             consensus.copies.update(executor.solve(consensus.targets(), rho))
             dual = rho * consensus.update_z()
             primal = consensus.update_u()
@@ -159,6 +159,8 @@ def solve_admm(model: Model, options: SolveOptions,
         return AdmmOutcome("not_converged", f"residuals {last.primal_residual_mw:.3g} MW / "
                            f"{last.dual_residual:.3g} $/MWh after {last.iteration} iterations",
                            consensus.dispatch(), last.iteration, history)
+    except RampInfeasible as exc:
+        return AdmmOutcome("infeasible", str(exc), iterations=len(history), history=history)
     except SubproblemInfeasible as exc:
         t, s = exc.spec.t, exc.spec.scenarios
         what = "its contingencies" if len(s) > 1 else (
