@@ -130,15 +130,27 @@ def solve_extensive(model: Model, scenarios: np.ndarray | None = None, tol_mw: f
     return form.solve(max_rounds)
 
 
-def infeasible_contingencies(model: Model, tol_mw: float = 1e-3) -> tuple[str, list[int]]:
-    """Why the secured problem has no solution: the base case alone, or the contingencies that are
-    infeasible on their own. Only outages the unsecured optimum violates can be (any other is
-    satisfied by that optimum), so this costs one solve per violated contingency."""
+@dataclass(frozen=True)
+class Diagnosis:
+    infeasible: bool
+    message: str
+    culprits: list[int]  # scenario indices infeasible on their own
+
+
+def diagnose(model: Model, tol_mw: float = 1e-3) -> Diagnosis:
+    """Why a solve failed: no secure dispatch exists (the base case alone, the contingencies that are
+    infeasible on their own, or only their combination), or one exists and the method missed it.
+    Only outages the unsecured optimum violates can be infeasible alone (it satisfies any other), so
+    this costs one solve per violated contingency."""
+    if solve_extensive(model, tol_mw=tol_mw).status == "optimal":
+        return Diagnosis(False, "a secure dispatch exists (the centralized solve finds it)", [])
     base = solve_extensive(model, np.array([0]), tol_mw)
     if base.status != "optimal":
-        return f"infeasible without contingencies ({base.status}): load, generator limits and ramps conflict", []
+        return Diagnosis(True, f"infeasible without contingencies ({base.status}): load, generator limits and "
+                               "ramps conflict", [])
     violated = np.flatnonzero((model.overloads(base.x)[:, 1:] > tol_mw).any(axis=(0, 2))) + 1
     culprits = [int(s) for s in violated if solve_extensive(model, np.array([0, s]), tol_mw).status == "infeasible"]
     if not culprits:
-        return "infeasible only in combination: no single contingency is infeasible on its own", []
-    return "infeasible under contingencies that no preventive dispatch can survive", culprits
+        return Diagnosis(True, "infeasible in combination: each contingency can be secured alone, not all together",
+                         [])
+    return Diagnosis(True, "infeasible under contingencies that no preventive dispatch can survive", culprits)

@@ -14,7 +14,7 @@ import numpy as np
 
 from data_engineering.solver.admm.coordinator import solve_admm
 from data_engineering.solver.case import Case
-from data_engineering.solver.centralized import infeasible_contingencies, solve_extensive
+from data_engineering.solver.centralized import diagnose, solve_extensive
 from data_engineering.solver.model import Model, build_model
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.result import IterationRecord, SolveResult
@@ -61,9 +61,9 @@ def _assign(result: SolveResult, model: Model, x: np.ndarray, lmp: np.ndarray | 
 
 
 def _diagnose(result: SolveResult, model: Model, options: SolveOptions) -> None:
-    message, culprits = infeasible_contingencies(model, options.feasibility_tol_mw)
-    if culprits or message.startswith("infeasible without"):
+    found = diagnose(model, options.feasibility_tol_mw)
+    if found.infeasible:
         result.status = "infeasible"
-    result.infeasible_contingencies = [model.case.contingencies[s - 1].label for s in culprits]
+    result.infeasible_contingencies = [model.case.contingencies[s - 1].label for s in found.culprits]
     names = ", ".join(result.infeasible_contingencies)
-    result.message = "; ".join(m for m in (result.message, message + (f": {names}" if names else "")) if m)
+    result.message = "; ".join(m for m in (result.message, found.message + (f": {names}" if names else "")) if m)

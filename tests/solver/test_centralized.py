@@ -105,3 +105,12 @@ def test_infeasible_input_gets_a_clear_status_and_shedding_resolves_it(paper5_se
     interior = (shed.shed_mw > 1e-3) & (shed.shed_mw < overloaded.load_mw - 1e-3)
     assert interior.any()
     np.testing.assert_allclose(shed.lmp[interior], 1000.0, rtol=1e-6)  # a partly shed bus prices at VOLL
+
+
+@pytest.mark.parametrize("method", ["centralized", "admm"])
+def test_contingencies_infeasible_only_together_are_reported_as_such(method) -> None:  # noqa: ANN001
+    case = select(load_case("case39", 3), "all")[0]
+    result = solve_lascopf(case, SolveOptions(method=method))
+    assert result.status == "infeasible"
+    assert result.infeasible_contingencies == []
+    assert "infeasible in combination" in result.message
