@@ -34,27 +34,18 @@ class ExtensiveSolution:
 
 
 def ramp_rows(model: Model) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """x[t, d] − x[t−1, d] within [−ramp_down, ramp_up], with x[−1] = P0."""
-    T, D = model.intervals, model.n_devices
-    limited = np.flatnonzero(np.isfinite(model.ramp_up) | np.isfinite(model.ramp_down))
-    first = limited[~np.isnan(model.p0[limited])]
-    rows, cols, vals, lower, upper = [], [], [], [], []
-    r = 0
-    for t in range(T):
-        devices = first if t == 0 else limited
-        for d in devices:
-            rows.append(r)
-            cols.append(t * D + d)
-            vals.append(1.0)
-            if t > 0:
-                rows.append(r)
-                cols.append((t - 1) * D + d)
-                vals.append(-1.0)
-            base = model.p0[d] if t == 0 else 0.0
-            lower.append(base - model.ramp_down[d])
-            upper.append(base + model.ramp_up[d])
-            r += 1
-    return sp.csr_matrix((vals, (rows, cols)), shape=(r, T * D)), np.array(lower), np.array(upper)
+    """Every ramp-limited device's chain (`Model.ramp_chain`), placed on columns t·D + d."""
+    D = model.n_devices
+    blocks, lower, upper = [], [], []
+    for d in model.ramp_limited:
+        a, lo, hi = model.ramp_chain(int(d))
+        a = sp.coo_matrix(a)
+        blocks.append(sp.csr_matrix((a.data, (a.row, a.col * D + d)), shape=(a.shape[0], model.intervals * D)))
+        lower.append(lo)
+        upper.append(hi)
+    if not blocks:
+        return sp.csr_matrix((0, model.intervals * D)), np.zeros(0), np.zeros(0)
+    return sp.vstack(blocks, format="csr"), np.concatenate(lower), np.concatenate(upper)
 
 
 class ExtensiveForm:

@@ -66,6 +66,22 @@ class Model:
         limit = self.rating(scenario)[branches]
         return ptdf[:, self.device_bus], offset - limit, offset + limit
 
+    @property
+    def ramp_limited(self) -> np.ndarray:
+        """Devices with a ramp limit (shedding devices have none)."""
+        return np.flatnonzero(np.isfinite(self.ramp_up) | np.isfinite(self.ramp_down))
+
+    def ramp_chain(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows (rows × T) over device d's outputs: x_t − x_{t−1} within [−ramp_down, ramp_up], with
+        x_{−1} = P0 (no first row where P0 is not given)."""
+        steps = np.eye(self.intervals) - np.eye(self.intervals, k=-1)
+        base = np.zeros(self.intervals)
+        if np.isnan(self.p0[d]):
+            steps, base = steps[1:], base[1:]
+        else:
+            base[0] = self.p0[d]
+        return steps, base - self.ramp_down[d], base + self.ramp_up[d]
+
     def cost(self, x: np.ndarray) -> float:
         """Objective of a (T, D) dispatch, $ over the horizon (sum of hourly cost rates per interval)."""
         return float((self.c2 * x**2 + self.c1 * x).sum() + self.c0_total * self.intervals)
@@ -80,19 +96,23 @@ class Model:
         """Base-case flows (T, L) of a (T, D) dispatch."""
         return self.injection(x) @ self.network.ptdf.T
 
-    def contingency_flows(self, base_flows: np.ndarray) -> np.ndarray:
-        """Post-contingency flows (T, S−1, L) for every contingency scenario."""
-        out = self.outages[1:]
+    def contingency_flows(self, base_flows: np.ndarray, scenarios: np.ndarray | None = None) -> np.ndarray:
+        """Post-contingency flows (T, C, L) for the contingency `scenarios` (default: all, 1..S−1)."""
+        out = self.outages[1:] if scenarios is None else self.outages[scenarios]
         return base_flows[:, None, :] + base_flows[:, out][:, :, None] * self.network.lodf[:, out].T[None]
 
-    def overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None)) -> np.ndarray:
-        """(T, S, L) amount (MW) by which each flow exceeds its limit (≤ 0 where within); the
-        outaged branch itself carries no flow."""
+    def overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None),
+                  scenarios: np.ndarray | None = None) -> np.ndarray:
+        """(T, S, L) amount (MW) by which each flow exceeds its limit (≤ 0 where within), for the given
+        scenarios in their order (default: all); the outaged branch itself carries no flow."""
+        scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
         base = self.injection(x, intervals) @ self.network.ptdf.T
-        over = np.empty((base.shape[0], self.n_scenarios, self.case.branches.n))
-        over[:, 0] = np.abs(base) - self.case.branches.rate_mw
-        if self.n_scenarios > 1:
-            over[:, 1:] = np.abs(self.contingency_flows(base)) - self.case.branches.emergency_mw
+        over = np.empty((base.shape[0], len(scenarios), self.case.branches.n))
+        is_base = scenarios == 0
+        over[:, is_base] = (np.abs(base) - self.case.branches.rate_mw)[:, None]
+        if (~is_base).any():
+            post = self.contingency_flows(base, scenarios[~is_base])
+            over[:, ~is_base] = np.abs(post) - self.case.branches.emergency_mw
         return over
 
 

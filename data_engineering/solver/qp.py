@@ -1,5 +1,5 @@
-"""Convex QPs with a diagonal Hessian, kept alive so rows can be added and the linear term changed
-between solves (screening rounds, ADMM iterations) without rebuilding the model:
+"""Convex QPs with a diagonal Hessian, kept alive so rows can be added (screening rounds) or the
+Hessian and linear term changed (ADMM iterations) between solves without rebuilding the model:
 
 minimise ½ xᵀ diag(h) x + cᵀx  subject to  lower ≤ x ≤ upper,  row_lower ≤ A x ≤ row_upper.
 
@@ -47,28 +47,16 @@ class DiagonalQP:
         self._h.setOptionValue("threads", threads)
         self._h.addCols(self.n, _finite(cost), _finite(lower), _finite(upper), 0,
                         np.array([], dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
-        self._hessian = np.zeros(self.n)
-        self.set_hessian(hessian)
+        self._hessian = np.asarray(hessian, dtype=float).copy()
+        nz = np.flatnonzero(self._hessian)
+        if len(nz):
+            start = np.searchsorted(nz, np.arange(self.n)).astype(np.int32)
+            self._h.passHessian(self.n, len(nz), highspy.HessianFormat.kTriangular, start,
+                                nz.astype(np.int32), self._hessian[nz])
 
     @property
     def n_rows(self) -> int:
         return self._h.getNumRow()
-
-    def set_hessian(self, diagonal: np.ndarray) -> None:
-        diagonal = np.asarray(diagonal, dtype=float)
-        if np.array_equal(diagonal, self._hessian):
-            return
-        nz = np.flatnonzero(diagonal)
-        start = np.searchsorted(nz, np.arange(self.n)).astype(np.int32)
-        self._h.passHessian(self.n, len(nz), highspy.HessianFormat.kTriangular, start,
-                            nz.astype(np.int32), diagonal[nz])
-        self._hessian = diagonal.copy()
-
-    def set_cost(self, cost: np.ndarray) -> None:
-        self._h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), _finite(cost))
-
-    def set_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
-        self._h.changeColsBounds(self.n, np.arange(self.n, dtype=np.int32), _finite(lower), _finite(upper))
 
     def add_rows(self, a: np.ndarray | sp.spmatrix, lower: np.ndarray, upper: np.ndarray,
                  columns: np.ndarray | None = None) -> range:
@@ -82,9 +70,6 @@ class DiagonalQP:
         self._h.addRows(a.shape[0], _finite(lower), _finite(upper), a.nnz, a.indptr[:-1].astype(np.int32),
                         cols[a.indices].astype(np.int32), a.data.astype(float))
         return range(first, first + a.shape[0])
-
-    def solution(self) -> np.ndarray:
-        return np.array(self._h.getSolution().col_value)
 
     def _solve_clarabel(self) -> QPSolution:
         import clarabel

@@ -71,9 +71,9 @@ class Consensus:
     def update_z(self) -> float:
         total = np.zeros_like(self.z)
         count = np.zeros(self.model.intervals)
-        for (t, _), x in self.copies.items():
-            total[t] += x + self.u[(t, _)]
-            count[t] += 1
+        for key, x in self.copies.items():
+            total[key[0]] += x + self.u[key]
+            count[key[0]] += 1
         previous, self.z = self.z, self.projection.project(total, count)
         return float(np.abs(self.z - previous).max())
 

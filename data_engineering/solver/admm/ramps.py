@@ -17,21 +17,14 @@ from data_engineering.solver.qp import DenseQP
 def _chain(model: Model, d: int) -> DenseQP:
     T = model.intervals
     qp = DenseQP(np.zeros(T), np.ones(T), model.lower[:, d], model.upper[:, d])
-    steps = np.eye(T) - np.eye(T, k=-1)  # row t: z_t − z_{t−1}; row 0: z_0
-    base = np.zeros(T)
-    if np.isnan(model.p0[d]):
-        steps, base = steps[1:], base[1:]
-    else:
-        base[0] = model.p0[d]
-    qp.add_rows(steps, base - model.ramp_down[d], base + model.ramp_up[d])
+    qp.add_rows(*model.ramp_chain(d))
     return qp
 
 
 class RampProjection:
     def __init__(self, model: Model) -> None:
         self.model = model
-        limited = np.isfinite(model.ramp_up) | np.isfinite(model.ramp_down)
-        self.chains = {int(d): _chain(model, int(d)) for d in np.flatnonzero(limited)}
+        self.chains = {int(d): _chain(model, int(d)) for d in model.ramp_limited}
 
     def project(self, total: np.ndarray, copies: np.ndarray) -> np.ndarray:
         """`total` (T, D): Σ over copies of x + u per interval; `copies` (T,): how many."""

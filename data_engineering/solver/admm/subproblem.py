@@ -48,9 +48,8 @@ class Subproblem:
         self.qp = DenseQP(self._cost, self._hessian, model.lower[t], model.upper[t])
         total = model.demand[t].sum()
         self.qp.add_rows(np.ones((1, d)), [total], [total])
-        self._mine = np.zeros(model.n_scenarios, dtype=bool)
-        self._mine[list(spec.scenarios)] = True
-        self._present = np.zeros((model.n_scenarios, model.case.branches.n), dtype=bool)
+        self._scenarios = np.array(spec.scenarios)
+        self._present = np.zeros((len(spec.scenarios), model.case.branches.n), dtype=bool)
         self.blocks: list[FlowRows] = []
         self._duals = np.zeros(1)
 
@@ -67,15 +66,15 @@ class Subproblem:
             sol = self.qp.solve()
             if not sol.optimal:
                 raise SubproblemInfeasible(self.spec, sol.status)
-            over = self.model.overloads(sol.x[None, :], np.array([t]))[0]
-            new = (over > self.tol_mw) & self._mine[:, None] & ~self._present
+            over = self.model.overloads(sol.x[None, :], np.array([t]), self._scenarios)[0]
+            new = (over > self.tol_mw) & ~self._present
             if not new.any():
                 self._duals = sol.row_dual
                 return sol.x
-            for s in np.flatnonzero(new.any(axis=1)):
-                branches = np.flatnonzero(new[s])
-                rows = self.qp.add_rows(*self.model.flow_rows(t, int(s), branches))
-                self.blocks.append(FlowRows(t, int(s), branches, rows))
+            for i in np.flatnonzero(new.any(axis=1)):
+                s, branches = int(self._scenarios[i]), np.flatnonzero(new[i])
+                rows = self.qp.add_rows(*self.model.flow_rows(t, s, branches))
+                self.blocks.append(FlowRows(t, s, branches, rows))
             self._present |= new
 
     def prices(self) -> tuple[np.ndarray, list[BindingConstraint]]:

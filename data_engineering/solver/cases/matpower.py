@@ -19,6 +19,7 @@ MATPOWER cannot hold: loads per interval, P0, contingencies, interval length.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -217,13 +218,11 @@ def read_case(path: str | Path, **kwargs) -> Case:  # noqa: ANN003
     side = json.loads(side_path.read_text())
     case = case_from_mpc(mpc, side["name"], interval_minutes=side["interval_minutes"],
                          load_mw=np.array(side["load_mw"]))
-    gens = case.generators.__class__(**{**case.generators.__dict__, "names": tuple(side["generators"]["names"]),
-                                        "p0_mw": np.array(side["generators"]["p0_mw"]),
-                                        "ramp_up_mw": np.array(side["generators"]["ramp_up_mw"]),
-                                        "ramp_down_mw": np.array(side["generators"]["ramp_down_mw"])})
+    gens = replace(case.generators, names=tuple(side["generators"]["names"]),
+                   p0_mw=np.array(side["generators"]["p0_mw"]),
+                   ramp_up_mw=np.array(side["generators"]["ramp_up_mw"]),
+                   ramp_down_mw=np.array(side["generators"]["ramp_down_mw"]))
     emergency = np.array([np.inf if v is None else v for v in side["branches"]["emergency_mw"]])
-    branches = case.branches.__class__(**{**case.branches.__dict__, "names": tuple(side["branches"]["names"]),
-                                          "emergency_mw": emergency})
-    return Case(name=case.name, base_mva=case.base_mva, buses=case.buses, branches=branches, generators=gens,
-                load_mw=case.load_mw, interval_minutes=case.interval_minutes, notes=tuple(side["notes"]),
-                contingencies=tuple(Contingency(c["branch"], c["label"]) for c in side["contingencies"]))
+    branches = replace(case.branches, names=tuple(side["branches"]["names"]), emergency_mw=emergency)
+    return replace(case, branches=branches, generators=gens, notes=tuple(side["notes"]),
+                   contingencies=tuple(Contingency(c["branch"], c["label"]) for c in side["contingencies"]))
