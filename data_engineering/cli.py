@@ -68,14 +68,12 @@ def _progress() -> Progress:
 
 
 def _run_simulation(platform, config, speed: float) -> object:  # noqa: ANN001
-    from data_engineering.simulation.assets import asset_model
+    from data_engineering.pipelines.grid_setup import register_simulated_grid
     from data_engineering.simulation.engine import Simulator
     from data_engineering.simulation.publish import make_producer, publish
-    from data_engineering.storage.assets import upsert_asset_model
 
     sim = Simulator(config)
-    with platform.db.transaction() as conn:
-        upsert_asset_model(conn, asset_model(sim.fleet, sim.grid, config.nominal_voltage_v))
+    register_simulated_grid(platform.db, sim)
     producer = make_producer(platform.bootstrap_servers, platform.settings.kafka_compression)
     total = int(config.duration_s)
     with _progress() as progress:

@@ -37,8 +37,25 @@ class Platform:
 
     def env(self) -> dict[str, str]:
         """Environment that points another process at these same servers."""
-        return {"DATABASE_URL": self.db.url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-                "LAKE_URL": self.lake.url}
+        env = {"DATABASE_URL": self.db.url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+               "LAKE_URL": self.lake.url}
+        if self.settings.s3_endpoint:
+            env["S3_ENDPOINT"] = self.settings.s3_endpoint
+        return env
+
+
+def connect_platform(settings: Settings) -> Platform:
+    """The configured servers, started elsewhere (compose, or `lascopf embedded` / the demo, which
+    export their endpoints): what DAG tasks use. Nothing is started or migrated here."""
+    missing = [name for name, value in (("DATABASE_URL", settings.database_url),
+                                        ("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap_servers)) if not value]
+    if missing:
+        raise RuntimeError(f"set {' and '.join(missing)}: pipeline tasks connect to running servers")
+    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
+    lake = open_lake(settings.lake_url, settings.s3_endpoint, settings.s3_access_key, secret,
+                     settings.s3_secure, settings.s3_region)
+    return Platform(settings, Database(settings.database_url, "lascopf-pipeline"), settings.kafka_bootstrap_servers,
+                    lake)
 
 
 def open_platform(settings: Settings, stack: ExitStack, durable: bool = True, ephemeral: bool = False) -> Platform:

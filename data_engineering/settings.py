@@ -60,10 +60,41 @@ class Settings(BaseSettings):
     nominal_frequency_hz: float = Field(default=60.0, gt=0)
 
     # Simulator defaults (CLI flags override).
-    sim_case: str = "case14"
+    sim_case: str = "pglib_opf_case30_ieee"
     sim_meters: int = Field(default=200, ge=1)
     sim_rate_hz: float = Field(default=1.0, gt=0)
     sim_seed: int = 42
+
+    # The dispatch pipeline (lascopf_dispatch DAG).
+    dispatch_interval_minutes: float = Field(default=5.0, gt=0, description="length of one look-ahead interval")
+    dispatch_intervals: int = Field(default=12, ge=1, description="look-ahead intervals solved")
+    dispatch_window_minutes: float = Field(default=15.0, gt=0, description="telemetry window validated per run")
+    dispatch_history_days: float = Field(default=7.0, gt=1, description="load history the forecast is fitted on")
+    dispatch_allowed_lateness_s: float = Field(default=120.0, ge=0, description="later readings count as late")
+    dispatch_contingencies: str = Field(default="all", description="all | none | N | branch list 1-2,3-4")
+    dispatch_emergency_factor: float | None = Field(default=1.2, gt=0, description="emergency = factor x normal")
+    dispatch_method: Literal["admm", "centralized"] = "admm"
+    dispatch_load_shedding: bool = False
+    dispatch_topic: str = Field(default="lascopf.dispatch", description="Kafka topic for dispatch summaries")
+    flows_min_contingency_loading_pct: float = Field(default=80.0, ge=0,
+                                                     description="store post-contingency flows from this loading")
+    pushgateway_url: str | None = Field(default=None, description="Prometheus Pushgateway for pipeline metrics")
+
+    # Data quality bands (Great Expectations gate).
+    quality_voltage_min_pu: float = 0.9
+    quality_voltage_max_pu: float = 1.1
+    quality_voltage_mostly: float = Field(default=0.95, gt=0, le=1)
+    quality_frequency_band_hz: float = Field(default=0.5, gt=0)
+
+    # Batch loads from the lake's landing prefix (lascopf_daily_ingest DAG).
+    landing_prefix: str = "landing/"
+
+    # Re-optimisation trigger (ingest worker → lascopf_dispatch).
+    reopt_load_deviation_pct: float = Field(default=5.0, gt=0, description="system load change that triggers")
+    reopt_cooldown_s: float = Field(default=300.0, ge=0, description="at most one trigger per this many seconds")
+    airflow_api_url: str | None = Field(default=None, description="Airflow REST API; unset = run in-process")
+    airflow_username: str | None = None
+    airflow_password: SecretStr | None = None
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> Settings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -42,7 +42,8 @@ class SimulationConfig:
     n_meters: int = 200
     rate_hz: float = 1.0
     seed: int = 42
-    case: str = "case14"
+    case: str = "pglib_opf_case30_ieee"
+    peak_load_fraction: float = 0.8  # the fleet's daily peak loads the grid to this share of the case's load
     nominal_voltage_v: float = 240.0
     nominal_frequency_hz: float = 60.0
     meters_per_pole: int = 4
@@ -89,9 +90,18 @@ class Simulator:
         self._feeder_offset_pu = self.rng.normal(0.0, 0.01, size=len(f.feeder_ids))
         self._station_offset_c = self.rng.normal(0.0, 1.5, size=len(f.station_ids))
         self._tan_phi = np.tan(np.arccos(f.power_factor))
+        self._load_scale = config.peak_load_fraction / self._fleet_peak_ratio()
         self._links = [IDEAL if config.ideal_backhaul else PROFILES[NETWORK_PROFILES[p]] for p in f.pole_profile]
         self._topics = {name: f"{config.topic_prefix}{name}" for name in
                         ("ami.readings", "scada.measurements", "weather.observations")}
+
+    def _fleet_peak_ratio(self) -> float:
+        """The fleet's highest 5-minute demand over a typical day, relative to its mean demand."""
+        f = self.fleet
+        hours = np.arange(0, 24, 5 / 60)
+        demand = [np.sum(f.mean_kw * np.array([s(h) for s in loadshape.SHAPES])[f.meter_class]
+                         * loadshape.cooling_factor(loadshape.temperature_c(h))) for h in hours]
+        return float(max(demand) / max(f.mean_kw.sum(), 1e-9))
 
     # -- setup ------------------------------------------------------------------------------------
     def _random_disturbances(self) -> list[Disturbance]:
@@ -143,7 +153,7 @@ class Simulator:
             temp = loadshape.temperature_c(hour) + self._station_offset_c
             freq += 0.05 * (cfg.nominal_frequency_hz - freq) * dt + rng.normal(0, 0.004) * np.sqrt(dt)
 
-            p_kw, v_pu = self._meter_state(hour, temp, t_s, masks)
+            p_kw, v_pu = self._meter_state(hour, temp, t_s, now.date(), masks)
             q_kvar = p_kw * self._tan_phi
             v = v_pu * cfg.nominal_voltage_v
             i_a = np.where(v > 1.0, np.hypot(p_kw, q_kvar) * 1000.0 / np.maximum(v, 1.0), 0.0)
@@ -166,12 +176,29 @@ class Simulator:
             self._flush_gateways(float("inf"), cfg.start + timedelta(seconds=n_ticks * dt), pending, next_flush, queue)
         yield n_ticks * dt, queue.drain()
 
-    def _meter_state(self, hour: float, temp: np.ndarray, t_s: float,
-                     masks: list[tuple[Disturbance, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        f, rng = self.fleet, self.rng
+    def expected_kw(self, hour: float, temp: np.ndarray, day: date) -> np.ndarray:
+        """Each meter's expected demand: its class's daily shape, air conditioning above the comfort
+        temperature, and the day's level (weather and calendar)."""
+        f = self.fleet
         shape = np.array([s(hour) for s in loadshape.SHAPES])[f.meter_class]
         cooling = loadshape.cooling_factor(temp)[self._meter_station]
-        p_kw = np.maximum(f.mean_kw * shape * cooling * (1 + rng.normal(0, 0.05, size=f.n_meters)), 0.0)
+        return f.mean_kw * shape * cooling * loadshape.day_factor(day, self.config.seed)[f.meter_class]
+
+    def bus_load_mw(self, p_kw: np.ndarray) -> np.ndarray:
+        """Bus loads follow the meters on them (the fleet average where a bus has none), scaled so
+        the fleet's daily peak loads the grid to `peak_load_fraction` of the case's load."""
+        g, f = self.grid, self.fleet
+        n = len(g.bus_ids)
+        metered = np.bincount(self._meter_bus, weights=p_kw, minlength=n)
+        expected = np.bincount(self._meter_bus, weights=f.mean_kw, minlength=n)
+        overall = p_kw.sum() / max(f.mean_kw.sum(), 1e-9)
+        ratio = np.where(expected > 0, metered / np.maximum(expected, 1e-9), overall)
+        return g.load_mw * ratio * self._load_scale
+
+    def _meter_state(self, hour: float, temp: np.ndarray, t_s: float, day: date,
+                     masks: list[tuple[Disturbance, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        f, rng = self.fleet, self.rng
+        p_kw = np.maximum(self.expected_kw(hour, temp, day) * (1 + rng.normal(0, 0.05, size=f.n_meters)), 0.0)
         feeder_kw = np.bincount(self._meter_feeder, weights=p_kw, minlength=len(f.feeder_ids))
         feeder_mean = np.bincount(self._meter_feeder, weights=f.mean_kw, minlength=len(f.feeder_ids))
         loading = feeder_kw / np.maximum(feeder_mean, 1e-9)
@@ -247,13 +274,9 @@ class Simulator:
     def _scada(self, stamp: str, t_s: float, p_kw: np.ndarray, freq: float, queue: DeliveryQueue) -> None:
         """Bus loads follow the meters on them (the fleet average where a bus has none); generators
         cover the total; angles and flows from the DC network."""
-        g, f, rng = self.grid, self.fleet, self.rng
+        g, rng = self.grid, self.rng
         n = len(g.bus_ids)
-        metered = np.bincount(self._meter_bus, weights=p_kw, minlength=n)
-        expected = np.bincount(self._meter_bus, weights=f.mean_kw, minlength=n)
-        overall = p_kw.sum() / max(f.mean_kw.sum(), 1e-9)
-        ratio = np.where(expected > 0, metered / np.maximum(expected, 1e-9), overall)
-        load = g.load_mw * ratio
+        load = self.bus_load_mw(p_kw)
         gen = g.dispatch(np.array([load.sum()]))[0]
         injection = -load.copy()
         np.add.at(injection, g.gen_bus, gen)
@@ -266,15 +289,7 @@ class Simulator:
             records.append({"ts": stamp, "element_type": "bus", "element_id": str(bus), "bus_id": bus,
                             "vm_pu": round(float(vm[b]), 4), "va_deg": round(float(angle[0, b]), 4),
                             "freq_hz": hz, "quality_code": "good"})
-            if g.load_mw[b] > 0:
-                pf_q = g.load_mvar[b] / g.load_mw[b]
-                records.append({"ts": stamp, "element_type": "load", "element_id": f"L{bus}", "bus_id": bus,
-                                "p_mw": round(float(load[b]), 3), "q_mvar": round(float(load[b] * pf_q), 3),
-                                "quality_code": "good"})
-        for j, p in enumerate(gen):
-            bus = int(g.bus_ids[g.gen_bus[j]])
-            records.append({"ts": stamp, "element_type": "generator", "element_id": f"G{j}", "bus_id": bus,
-                            "p_mw": round(float(p), 3), "freq_hz": hz, "quality_code": "good"})
+        records += load_and_unit_records(g, stamp, load, gen, hz)
         for j, branch_id in enumerate(g.branch_ids()):
             records.append({"ts": stamp, "element_type": "branch", "element_id": branch_id,
                             "bus_id": int(g.bus_ids[g.branch_from[j]]), "p_mw": round(float(flow[0, j]), 3),
@@ -297,6 +312,25 @@ class Simulator:
             queue.push(t_s + 0.2, self._topics["weather.observations"], station.encode(), orjson.dumps(record))
             self.report.weather_records += 1
             self.report.messages += 1
+
+
+def load_and_unit_records(g: ReferenceGrid, stamp: str, load: np.ndarray, gen: np.ndarray,
+                          hz: float | None) -> list[dict]:
+    """SCADA `load` records for loaded buses (reactive power at the case's power factor) and
+    `generator` records, element ids as the network model names them."""
+    records = []
+    for b in np.flatnonzero(g.load_mw > 0):
+        bus = int(g.bus_ids[b])
+        records.append({"ts": stamp, "element_type": "load", "element_id": f"L{bus}", "bus_id": bus,
+                        "p_mw": round(float(load[b]), 3),
+                        "q_mvar": round(float(load[b] * g.load_mvar[b] / g.load_mw[b]), 3), "quality_code": "good"})
+    for j, p in enumerate(gen):
+        record = {"ts": stamp, "element_type": "generator", "element_id": g.gen_names[j],
+                  "bus_id": int(g.bus_ids[g.gen_bus[j]]), "p_mw": round(float(p), 3), "quality_code": "good"}
+        if hz is not None:
+            record["freq_hz"] = hz
+        records.append(record)
+    return records
 
 
 def utc(text: str) -> datetime:

@@ -1,23 +1,18 @@
-"""The reference transmission network the simulator measures: a MATPOWER/IEEE case from
-pandapower, reduced to what a DC power flow needs. SCADA values come from this DC flow so they are
+"""The reference transmission network the simulator measures: a PGLib-OPF, MATPOWER or pandapower
+case read as the solver reads it, reduced to what a DC power flow needs. SCADA values come from this DC flow so they are
 consistent with the metered load: bus loads follow the meters, generators balance them, flows and
 angles follow from the network."""
 
 from __future__ import annotations
 
-import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-# MATPOWER column indices (bus, gen, branch).
-BUS_I, BUS_TYPE, PD, QD, BASE_KV = 0, 1, 2, 3, 9
-GEN_BUS, PG, PMAX, PMIN = 0, 1, 8, 9
-F_BUS, T_BUS, BR_X, TAP, BR_STATUS = 0, 1, 3, 8, 10
-REF = 3
+BUS_TYPE, PD, QD, BASE_KV = 1, 2, 3, 9  # MATPOWER bus columns
+ISOLATED_BUS = 4
 
 
 @dataclass(frozen=True)
@@ -36,14 +31,16 @@ class ReferenceGrid:
     branch_to: np.ndarray
     branch_x_pu: np.ndarray
     ref: int  # position of the reference bus
+    gen_names: tuple[str, ...] = ()
+    branch_names: tuple[str, ...] = ()
 
     @property
     def load_buses(self) -> np.ndarray:
         return np.flatnonzero(self.load_mw > 0)
 
     def branch_ids(self) -> list[str]:
-        ids = self.bus_ids
-        return [f"{ids[f]}-{ids[t]}-{k}" for k, (f, t) in enumerate(zip(self.branch_from, self.branch_to, strict=True))]
+        """The solver's branch names (`from-to`, `#k` for parallels), so SCADA and results agree."""
+        return list(self.branch_names)
 
     def dispatch(self, total_load_mw: np.ndarray) -> np.ndarray:
         """Generator output (T × G) covering the load: participation in proportion to each unit's
@@ -72,35 +69,34 @@ class ReferenceGrid:
         return np.degrees(theta), flows
 
 
-def load_reference_grid(case: str = "case14") -> ReferenceGrid:
-    """A case from `pandapower.networks` by name (case14, case30, case39, case57, case118, …)."""
-    logging.getLogger("pandapower").setLevel(logging.ERROR)  # optional-plotting notices at import
-    import pandapower.networks as pn
-    from pandapower.converter.matpower.to_mpc import to_mpc
+def load_reference_grid(case: str = "pglib_opf_case30_ieee") -> ReferenceGrid:
+    """A case by the solver's names (PGLib-OPF, a pandapower case, a `.m` path), read the way the
+    solver reads it (same units, generators, branch names and DC reactances), plus the MATPOWER bus
+    columns the simulator also needs (reactive load, base kV)."""
+    from data_engineering.solver.cases import case_mpc
+    from data_engineering.solver.cases.matpower import case_from_mpc
 
-    factory = getattr(pn, case, None)
-    if factory is None:
-        raise ValueError(f"unknown pandapower case {case!r}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mpc = to_mpc(factory(), init="flat")["mpc"]
-    bus, gen, branch = mpc["bus"], mpc["gen"], mpc["branch"]
-    position = {int(b): i for i, b in enumerate(bus[:, BUS_I])}
-    live = branch[:, BR_STATUS] > 0
-    tap = np.where(branch[live, TAP] == 0, 1.0, branch[live, TAP])
+    mpc = case_mpc(case)
+    model = case_from_mpc(mpc, case)
+    bus = np.asarray(mpc["bus"], dtype=float)
+    bus = bus[bus[:, BUS_TYPE] != ISOLATED_BUS]
+    gens, branches = model.generators, model.branches
+    live = branches.in_service
     return ReferenceGrid(
         name=case,
-        base_mva=float(mpc["baseMVA"]),
-        bus_ids=bus[:, BUS_I].astype(int),
-        base_kv=bus[:, BASE_KV],
+        base_mva=model.base_mva,
+        bus_ids=model.buses.ids,
+        base_kv=np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
         load_mw=bus[:, PD].copy(),
         load_mvar=bus[:, QD].copy(),
-        gen_bus=np.array([position[int(b)] for b in gen[:, GEN_BUS]]),
-        gen_p_mw=gen[:, PG].copy(),
-        gen_pmin_mw=np.maximum(gen[:, PMIN], 0.0),
-        gen_pmax_mw=gen[:, PMAX].copy(),
-        branch_from=np.array([position[int(b)] for b in branch[live, F_BUS]]),
-        branch_to=np.array([position[int(b)] for b in branch[live, T_BUS]]),
-        branch_x_pu=branch[live, BR_X] * tap,
-        ref=int(np.flatnonzero(bus[:, BUS_TYPE] == REF)[0]),
+        gen_bus=gens.bus.copy(),
+        gen_p_mw=gens.p0_mw.copy(),
+        gen_pmin_mw=np.maximum(gens.pmin_mw, 0.0),
+        gen_pmax_mw=gens.pmax_mw.copy(),
+        branch_from=branches.from_bus[live],
+        branch_to=branches.to_bus[live],
+        branch_x_pu=branches.x_pu[live],
+        ref=model.buses.ref,
+        gen_names=gens.names,
+        branch_names=tuple(n for n, up in zip(branches.names, live, strict=True) if up),
     )

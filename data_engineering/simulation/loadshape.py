@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 
@@ -42,3 +44,13 @@ def clear_sky_ghi(hour: np.ndarray | float, peak_wm2: float = 950.0) -> np.ndarr
 def cooling_factor(temp_c: np.ndarray | float, threshold_c: float = 22.0, per_degree: float = 0.02) -> np.ndarray:
     """Air-conditioning load rises above a comfort threshold."""
     return 1.0 + per_degree * np.maximum(0.0, np.asarray(temp_c) - threshold_c)
+
+
+def day_factor(day: date, seed: int) -> np.ndarray:
+    """Each day's demand level per customer class (residential, commercial, industrial): weekends
+    are lighter for business, and every day draws its own weather-driven level, deterministically
+    from the date and the seed."""
+    rng = np.random.default_rng([seed, day.toordinal()])
+    weather = 1.0 + 0.04 * rng.standard_normal()
+    weekend = day.weekday() >= 5
+    return weather * np.array([1.05 if weekend else 1.0, 0.6 if weekend else 1.0, 0.85 if weekend else 1.0])

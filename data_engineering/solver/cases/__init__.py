@@ -36,6 +36,18 @@ def pandapower_mpc(name: str) -> dict:
         return to_mpc(factory(), init="flat")["mpc"]
 
 
+def case_mpc(spec: str) -> dict:
+    """The MATPOWER arrays behind a case name (a `.m` path, a PGLib name or a pandapower case)."""
+    from data_engineering.solver.cases.matpower import read_m_file
+
+    path = Path(spec)
+    if path.suffix == ".m" or path.exists():
+        return read_m_file(path)
+    if spec.startswith("pglib_opf_"):
+        return read_m_file(pglib_path(spec))
+    return pandapower_mpc(spec)
+
+
 def load_case(spec: str, intervals: int | None = None, *, interval_minutes: float = 60.0,
               emergency_factor: float = 1.0, ramp_fraction: float = DEFAULT_RAMP_FRACTION) -> Case:
     """`intervals` defaults to the case's own horizon (5 for paper5, the sidecar's, else 1)."""

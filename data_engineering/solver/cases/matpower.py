@@ -10,7 +10,7 @@ Reading goes through `matpowercaseframes` (the `.m` parser) or any dict of MATPO
 - emergency ratings come from RATE_C, else `emergency_factor` × RATE_A; a zero RATE_A is unlimited;
 - bus shunt conductance (GS, MW at 1 pu) is load, as in PowerModels' DC model;
 - generators out of service or with Pmax = Pmin = 0 (synchronous condensers) carry no active power
-  and are left out; isolated buses (type 4) and out-of-service branches are dropped.
+  and are left out; isolated buses (type 4) are dropped; out-of-service branches are kept, marked so.
 
 Writing produces a MATPOWER v2 `.m` file (what PowerSystems.jl parses) plus a JSON sidecar with what
 MATPOWER cannot hold: loads per interval, P0, contingencies, interval length.
@@ -73,7 +73,7 @@ def _ramp_per_interval(gen: np.ndarray, interval_minutes: float) -> np.ndarray:
     return per_minute * interval_minutes
 
 
-def _branch_names(f_ids: np.ndarray, t_ids: np.ndarray) -> tuple[str, ...]:
+def branch_names(f_ids: np.ndarray, t_ids: np.ndarray) -> tuple[str, ...]:
     seen: dict[str, int] = {}
     names = []
     for f, t in zip(f_ids, t_ids, strict=True):
@@ -114,8 +114,7 @@ def case_from_mpc(mpc: dict, name: str, *, intervals: int = 1, interval_minutes:
     )
 
     branch = np.asarray(mpc["branch"], dtype=float)
-    branch = branch[(branch[:, BR_STATUS] > 0) & np.isin(branch[:, F_BUS].astype(int), ids)
-                    & np.isin(branch[:, T_BUS].astype(int), ids)]
+    branch = branch[np.isin(branch[:, F_BUS].astype(int), ids) & np.isin(branch[:, T_BUS].astype(int), ids)]
     r, x = branch[:, BR_R], branch[:, BR_X]
     rate = np.where(branch[:, RATE_A] > 0, branch[:, RATE_A], np.inf)
     rate_c = _column(branch, RATE_C)
@@ -124,8 +123,8 @@ def case_from_mpc(mpc: dict, name: str, *, intervals: int = 1, interval_minutes:
         from_bus=np.array([position[int(b)] for b in branch[:, F_BUS]], dtype=int),
         to_bus=np.array([position[int(b)] for b in branch[:, T_BUS]], dtype=int),
         x_pu=(r**2 + x**2) / x, rate_mw=rate, emergency_mw=emergency,
-        in_service=np.ones(len(branch), dtype=bool),
-        names=_branch_names(branch[:, F_BUS], branch[:, T_BUS]),
+        in_service=branch[:, BR_STATUS] > 0,
+        names=branch_names(branch[:, F_BUS], branch[:, T_BUS]),
     )
 
     snapshot = bus[:, PD] + _column(bus, GS)

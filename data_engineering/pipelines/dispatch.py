@@ -1,0 +1,260 @@
+"""lascopf_dispatch: extract a telemetry window → quality gate → clean, aggregate, forecast → build
+the case → solve → store → publish. One function per step; `run_dispatch` chains them in-process.
+
+A run is named by its `run_key` (the DAG run); its window ends at `window_end` (the data interval
+end), and the look-ahead starts there."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+import pandas as pd
+
+from data_engineering.pipelines.artifacts import execution_id, get_frame, put_frame, run_prefix
+from data_engineering.runtime import Platform
+
+log = logging.getLogger(__name__)
+PIPELINE = "lascopf_dispatch"
+
+
+@dataclass(frozen=True)
+class DispatchRun:
+    run_key: str
+    window_end: datetime
+
+    @property
+    def execution_id(self) -> uuid.UUID:
+        return execution_id(self.run_key)
+
+    @property
+    def prefix(self) -> str:
+        return run_prefix(PIPELINE, self.run_key)
+
+    def window(self, minutes: float) -> tuple[datetime, datetime]:
+        return self.window_end - timedelta(minutes=minutes), self.window_end
+
+
+def _interval(platform: Platform) -> pd.Timedelta:
+    return pd.Timedelta(minutes=platform.settings.dispatch_interval_minutes)
+
+
+def extract(platform: Platform, run: DispatchRun) -> dict:
+    """Read the live window (AMI, SCADA) and the load history by event time into the lake."""
+    from data_engineering.storage.windows import read_ami, read_scada
+
+    s = platform.settings
+    start, end = run.window(s.dispatch_window_minutes)
+    history_start = end - timedelta(days=s.dispatch_history_days)
+    with platform.db.connect(autocommit=True) as conn:
+        ami = read_ami(conn, start, end)
+        scada = read_scada(conn, start, end)
+        history = read_scada(conn, history_start, end, ("load", "generator"))
+    keys = {name: put_frame(platform.lake, f"{run.prefix}{name}.parquet", frame)
+            for name, frame in (("ami", ami), ("scada", scada), ("history", history))}
+    log.info("extracted %s → %s: %d AMI readings, %d SCADA measurements, %d history rows from %s; wrote %s",
+             start.isoformat(), end.isoformat(), len(ami), len(scada), len(history), history_start.isoformat(),
+             ", ".join(keys.values()))
+    return {**keys, "window_start": start.isoformat(), "window_end": end.isoformat(),
+            "counts": {"ami": len(ami), "scada": len(scada), "history": len(history)}}
+
+
+def quality_limits(platform: Platform):  # noqa: ANN201
+    from data_engineering.validation.suites import QualityLimits
+
+    s = platform.settings
+    return QualityLimits(nominal_frequency_hz=s.nominal_frequency_hz,
+                         voltage_band_pu=(s.quality_voltage_min_pu, s.quality_voltage_max_pu),
+                         voltage_mostly=s.quality_voltage_mostly, frequency_band_hz=s.quality_frequency_band_hz)
+
+
+def gate(platform: Platform, run_key: str, batches: list, window: tuple[datetime | None, datetime | None],
+         quality_run_id: uuid.UUID, pipeline: str = PIPELINE) -> uuid.UUID:
+    """Run the suites, store the result and Data Docs, raise `QualityGateFailed` if any failed."""
+    from data_engineering.storage.quality import store_quality_run, write_docs
+    from data_engineering.validation.gate import QualityGateFailed, run_gate
+
+    result = run_gate(batches, quality_run_id)
+    docs_key = write_docs(platform.lake, pipeline, result)
+    with platform.db.transaction() as conn:
+        store_quality_run(conn, result, pipeline, run_key, window, docs_key)
+    if not result.success:
+        raise QualityGateFailed(result, docs_key)
+    return result.quality_run_id
+
+
+def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
+    """AMI and SCADA suites on the live window; the quality run id when it passes."""
+    from data_engineering.contracts.telemetry import SCADA_MEASUREMENT, ami_reading
+    from data_engineering.validation.suites import ami_suite, prepare_ami, scada_suite
+
+    limits = quality_limits(platform)
+    ami = prepare_ami(get_frame(platform.lake, extracted["ami"]))
+    scada = get_frame(platform.lake, extracted["scada"])
+    batches = [(ami_suite(ami_reading(platform.settings.nominal_voltage_v), limits), ami),
+               (scada_suite(SCADA_MEASUREMENT, limits), scada)]
+    window = (datetime.fromisoformat(extracted["window_start"]), datetime.fromisoformat(extracted["window_end"]))
+    quality_run_id = uuid.uuid5(run.execution_id, "telemetry")
+    return str(gate(platform, run.run_key, batches, window, quality_run_id))
+
+
+def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
+    """Clean the window, aggregate AMI to buses, join the history, fit and backtest the forecast."""
+    from data_engineering.storage.network import network_at
+    from data_engineering.transformation.bus_load import (
+        ami_bus_load, observed_bus_load, regular, scada_bus_load, unit_output)
+    from data_engineering.transformation.clean import clean_ami, clean_scada
+    from data_engineering.transformation.forecast import LoadForecaster, backtest
+
+    s, interval = platform.settings, _interval(platform)
+    meters, cleaning = clean_ami(get_frame(platform.lake, extracted["ami"]), interval,
+                                 pd.Timedelta(seconds=s.dispatch_allowed_lateness_s))
+    window = clean_scada(get_frame(platform.lake, extracted["scada"]))
+    history = clean_scada(get_frame(platform.lake, extracted["history"]))
+    observed, factors = observed_bus_load(scada_bus_load(window, interval), ami_bus_load(meters))
+    with platform.db.connect(autocommit=True) as conn:
+        network = network_at(conn, run.window_end, s.dispatch_interval_minutes)
+    loads = scada_bus_load(history, interval)
+    loads = observed.combine_first(loads) if not observed.empty else loads
+    loads = regular(loads[loads.index < run.window_end], network.case.buses.ids, interval)
+    quality = backtest(loads, s.dispatch_intervals, interval)
+    forecast = LoadForecaster(s.dispatch_intervals, interval).fit(loads).predict(loads)
+    p0 = unit_output(pd.concat([history, window]))
+    out = {
+        "history": put_frame(platform.lake, f"{run.prefix}bus_loads.parquet", loads.rename(columns=str)),
+        "forecast": put_frame(platform.lake, f"{run.prefix}forecast.parquet", forecast.rename(columns=str)),
+        "p0_mw": {k: float(v) for k, v in p0.items()},
+        "cleaning": cleaning.as_dict(),
+        "expansion_factors": {str(k): float(v) for k, v in factors.items()},
+        "backtest": {"origins": quality.origins, "model_mae_mw": quality.model_mae_mw,
+                     "persistence_mae_mw": quality.persistence_mae_mw, "model_mape_pct": quality.model_mape_pct,
+                     "persistence_mape_pct": quality.persistence_mape_pct, "skill": quality.skill},
+        "network_version": network.version_id,
+    }
+    log.info("cleaned %d readings (%s); bus loads %d intervals x %d buses; forecast %d intervals from %s, backtest "
+             "MAPE %.2f %% vs persistence %.2f %%; wrote %s, %s", cleaning.readings, cleaning.as_dict(), *loads.shape,
+             len(forecast), forecast.index[0].isoformat(), quality.model_mape_pct, quality.persistence_mape_pct,
+             out["history"], out["forecast"])
+    return out
+
+
+def build(platform: Platform, run: DispatchRun, transformed: dict) -> dict:
+    """Network model in force + forecast + P0 → the case; the case suite gates it; written to the lake."""
+    from data_engineering.storage.case_store import write_case_objects
+    from data_engineering.storage.network import network_at
+    from data_engineering.transformation.case_build import build_case, case_hash
+    from data_engineering.validation.suites import case_suites, case_tables
+
+    s = platform.settings
+    with platform.db.connect(autocommit=True) as conn:
+        network = network_at(conn, run.window_end, s.dispatch_interval_minutes)
+    forecast = get_frame(platform.lake, transformed["forecast"])
+    forecast.columns = forecast.columns.astype(int)
+    case, n1 = build_case(network, forecast, pd.Series(transformed["p0_mw"], dtype=float),
+                          name=network.name, emergency_factor=s.dispatch_emergency_factor,
+                          contingencies=s.dispatch_contingencies)
+    tables = case_tables(case)
+    gate(platform, run.run_key, [(suite, tables[suite.name]) for suite in case_suites()],
+         (forecast.index[0].to_pydatetime(), forecast.index[-1].to_pydatetime()), uuid.uuid5(run.execution_id, "case"))
+    digest = case_hash(case)
+    history = get_frame(platform.lake, transformed["history"])
+    stored = write_case_objects(platform.lake, case, digest, forecast.index, history)
+    log.info("built case %s: %d buses, %d units, %d branches, %d intervals, %d contingencies (%d islanding left "
+             "out); hash %s; wrote %s", case.name, case.buses.n, case.generators.n, case.branches.n, case.intervals,
+             len(case.contingencies), len(n1.islanding), digest[:16], stored.prefix)
+    return {"case_prefix": stored.prefix, "case_hash": digest, "network_version": network.version_id,
+            "islanding": [c.label for c in n1.islanding], "times": [t.isoformat() for t in forecast.index]}
+
+
+def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
+    """Solve the stored case; the result record goes to the lake."""
+    from data_engineering.solver.options import SolveOptions
+    from data_engineering.solver.solve import solve_lascopf
+    from data_engineering.storage.case_store import read_case_objects
+
+    s = platform.settings
+    case = read_case_objects(platform.lake, built["case_prefix"])
+    options = SolveOptions(method=s.dispatch_method, load_shedding=s.dispatch_load_shedding)
+    began = time.perf_counter()
+    result = solve_lascopf(case, options)
+    result.islanding_contingencies = built["islanding"]
+    key = f"{run.prefix}result.json"
+    platform.lake.put(key, orjson.dumps(result.to_json(case), option=orjson.OPT_SERIALIZE_NUMPY),
+                      "application/json")
+    log.info("solved %s with %s: %s, objective %.2f, %d iterations, %.2f s (wall %.2f s); wrote %s",
+             case.name, options.method, result.status, result.objective, result.iterations, result.solve_time_s,
+             time.perf_counter() - began, key)
+    if result.message:
+        log.warning("solver: %s", result.message)
+    return {"result": key, "status": result.status, "objective": result.objective,
+            "decomposition": options.decomposition if options.method == "admm" else None}
+
+
+def store(platform: Platform, run: DispatchRun, extracted: dict, quality_run_id: str, transformed: dict,
+          built: dict, solved: dict) -> str:
+    """Results into PostgreSQL, replacing any earlier attempt of the same run."""
+    from data_engineering.storage.case_store import read_case_objects
+    from data_engineering.storage.results import ExecutionRecord, store_execution
+
+    case = read_case_objects(platform.lake, built["case_prefix"])
+    result = orjson.loads(platform.lake.get(solved["result"]))
+    record = ExecutionRecord(
+        execution_id=run.execution_id, run_key=run.run_key, case_key=f"{built['case_prefix']}case.m",
+        case_hash=built["case_hash"], network_version=built["network_version"],
+        window_start=datetime.fromisoformat(extracted["window_start"]),
+        window_end=datetime.fromisoformat(extracted["window_end"]), quality_run_id=uuid.UUID(quality_run_id),
+        decomposition=solved["decomposition"], forecast_mape_pct=transformed["backtest"]["model_mape_pct"],
+        persistence_mape_pct=transformed["backtest"]["persistence_mape_pct"])
+    times = pd.DatetimeIndex(pd.to_datetime(built["times"], utc=True))
+    with platform.db.transaction() as conn:
+        store_execution(conn, record, case, result, times, platform.settings.flows_min_contingency_loading_pct)
+    log.info("stored execution %s (%s) for %s", run.execution_id, result["status"], run.run_key)
+    return str(run.execution_id)
+
+
+def publish(platform: Platform, run: DispatchRun, execution: str) -> dict:
+    """One summary message on the dispatch topic (keyed by execution id) and, when a Pushgateway is
+    configured, the run's metrics."""
+    from kafka import KafkaProducer
+
+    from data_engineering.storage.dispatch_summary import execution_summary
+
+    summary = execution_summary(platform.db, uuid.UUID(execution))
+    topic = platform.settings.topic(platform.settings.dispatch_topic)
+    producer = KafkaProducer(bootstrap_servers=platform.bootstrap_servers, acks="all")
+    try:
+        producer.send(topic, key=execution.encode(), value=orjson.dumps(summary, default=str)).get(timeout=30)
+    finally:
+        producer.close()
+    if platform.settings.pushgateway_url:
+        push_metrics(platform.settings.pushgateway_url, summary)
+    log.info("published execution %s to %s: %s", execution, topic, summary)
+    return summary
+
+
+def push_metrics(url: str, summary: dict) -> None:
+    from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+
+    registry = CollectorRegistry()
+    for name, help_text, value in (
+            ("lascopf_dispatch_objective_usd", "objective of the last dispatch", summary["objective_usd"]),
+            ("lascopf_dispatch_solve_seconds", "solver time of the last dispatch", summary["solve_time_s"]),
+            ("lascopf_dispatch_iterations", "solver iterations of the last dispatch", summary["iterations"]),
+            ("lascopf_dispatch_optimal", "1 if the last dispatch was optimal", summary["status"] == "optimal")):
+        Gauge(name, help_text, registry=registry).set(float(value or 0.0))
+    push_to_gateway(url, job=PIPELINE, registry=registry)
+
+
+def run_dispatch(platform: Platform, run: DispatchRun) -> dict:
+    """Every step in order, in this process (the embedded mode's direct call)."""
+    extracted = extract(platform, run)
+    quality_run_id = validate(platform, run, extracted)
+    transformed = transform(platform, run, extracted)
+    built = build(platform, run, transformed)
+    solved = solve(platform, run, built)
+    execution = store(platform, run, extracted, quality_run_id, transformed, built, solved)
+    return publish(platform, run, execution)

@@ -1,0 +1,79 @@
+"""LASCOPF cases in the lake, content-addressed: `cases/<name>/<hash>/` holds the MATPOWER `.m`
+file and its look-ahead sidecar (what PowerSystems.jl and the Julia solver read), the time series as
+Parquet (long format, for SQL engines and pandas) and as HDF5 (arrays, for numerical tools)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from data_engineering.solver.case import Case
+from data_engineering.solver.cases.matpower import read_case, write_case
+from data_engineering.storage.lake import Lake
+
+FILES = ("case.m", "case.json", "timeseries.parquet", "timeseries.h5")
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    prefix: str
+    content_hash: str
+
+    def key(self, file: str) -> str:
+        return f"{self.prefix}{file}"
+
+
+def case_prefix(case: Case, content_hash: str) -> str:
+    return f"cases/{case.name}/{content_hash[:16]}/"
+
+
+def timeseries_frame(case: Case, times: pd.DatetimeIndex) -> pd.DataFrame:
+    """One row per (interval, bus): the load the case asks the dispatch to serve."""
+    t, n = case.load_mw.shape
+    return pd.DataFrame({"interval": np.repeat(np.arange(1, t + 1), n), "ts": np.repeat(times, n),
+                         "bus_id": np.tile(case.buses.ids, t), "load_mw": case.load_mw.ravel()})
+
+
+def hdf5_bytes(case: Case, times: pd.DatetimeIndex, history: pd.DataFrame) -> bytes:
+    out = io.BytesIO()
+    with h5py.File(out, "w") as h5:
+        h5.attrs["case"] = case.name
+        h5.attrs["interval_minutes"] = case.interval_minutes
+        h5["time"] = np.array([t.isoformat() for t in times], dtype="S")
+        h5["bus_ids"] = case.buses.ids
+        h5["load_mw"] = case.load_mw
+        h5["load_mw"].attrs["dims"] = "interval, bus"
+        h5["generators/names"] = np.array(case.generators.names, dtype="S")
+        h5["generators/p0_mw"] = case.generators.p0_mw
+        h5["history/time"] = np.array([t.isoformat() for t in history.index], dtype="S")
+        h5["history/load_mw"] = history.to_numpy(dtype=float)
+    return out.getvalue()
+
+
+def write_case_objects(lake: Lake, case: Case, content_hash: str, times: pd.DatetimeIndex,
+                       history: pd.DataFrame) -> StoredCase:
+    """Write the four objects (the same bytes for the same case: safe to repeat)."""
+    stored = StoredCase(case_prefix(case, content_hash), content_hash)
+    with tempfile.TemporaryDirectory() as tmp:
+        m_path, sidecar_path = write_case(case, Path(tmp) / "case")
+        lake.put(stored.key("case.m"), m_path.read_bytes(), "text/plain")
+        lake.put(stored.key("case.json"), sidecar_path.read_bytes(), "application/json")
+    parquet = io.BytesIO()
+    timeseries_frame(case, times).to_parquet(parquet, index=False)
+    lake.put(stored.key("timeseries.parquet"), parquet.getvalue())
+    lake.put(stored.key("timeseries.h5"), hdf5_bytes(case, times, history), "application/x-hdf5")
+    return stored
+
+
+def read_case_objects(lake: Lake, prefix: str) -> Case:
+    """The case as the solver reads it from the `.m` file and sidecar."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for file in ("case.m", "case.json"):
+            (Path(tmp) / file).write_bytes(lake.get(f"{prefix}{file}"))
+        return read_case(Path(tmp) / "case.m")

@@ -1,0 +1,148 @@
+"""Write a LASCOPF execution and its results (dispatch, LMPs, flows per scenario, binding
+constraints, convergence) to PostgreSQL. Idempotent on the execution id: the execution row is
+upserted and its child rows replaced, all in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+from data_engineering.solver.case import Case
+from data_engineering.solver.network import build_network
+
+CHILD_TABLES = ("lascopf_dispatch", "lascopf_lmps", "lascopf_flows", "lascopf_binding_constraints",
+                "lascopf_convergence")
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    execution_id: uuid.UUID
+    run_key: str
+    case_key: str
+    case_hash: str
+    network_version: int | None
+    window_start: datetime
+    window_end: datetime
+    quality_run_id: uuid.UUID | None
+    decomposition: str | None
+    forecast_mape_pct: float | None = None
+    persistence_mape_pct: float | None = None
+
+
+def _matrix(per_name: dict[str, list[float]], names: Sequence[str], shape: tuple[int, int]) -> np.ndarray:
+    if not per_name:
+        return np.zeros(shape)
+    return np.array([per_name[str(n)] for n in names], dtype=float).T
+
+
+def flow_rows(case: Case, flows: np.ndarray, times: pd.DatetimeIndex, min_contingency_loading_pct: float) -> list:
+    """Base-case flows of every branch; post-contingency flows (LODF) at or above the loading
+    threshold against the emergency rating."""
+    br = case.branches
+    rows = []
+    for t in range(case.intervals):
+        for name, f, limit in zip(br.names, flows[t], br.rate_mw, strict=True):
+            finite = bool(np.isfinite(limit))
+            rows.append((t + 1, times[t], "base", name, float(f), float(limit) if finite else None,
+                         float(100 * abs(f) / limit) if finite else None))
+    if not case.contingencies:
+        return rows
+    lodf = build_network(case).lodf
+    for c in case.contingencies:
+        post = flows + np.outer(flows[:, c.branch], lodf[:, c.branch])  # (T, L)
+        post[:, c.branch] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loading = 100 * np.abs(post) / br.emergency_mw
+        for t, line in zip(*np.nonzero(np.isfinite(loading) & (loading >= min_contingency_loading_pct)), strict=True):
+            rows.append((int(t) + 1, times[t], c.label, br.names[line], float(post[t, line]),
+                         float(br.emergency_mw[line]), float(loading[t, line])))
+    return rows
+
+
+def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Case, result: dict,
+                    times: pd.DatetimeIndex, min_contingency_loading_pct: float = 80.0) -> None:
+    """`result` is the solver's JSON record (`SolveResult.to_json`). In the caller's transaction."""
+    t, names, buses = case.intervals, case.generators.names, case.buses.ids
+    shed = _matrix(result.get("shed") or {}, [str(b) for b in buses], (t, len(buses)))
+    conn.execute(
+        "INSERT INTO lascopf_executions (execution_id, run_key, status, message, objective_usd, solve_time_s,"
+        " iterations, method, decomposition, case_name, case_hash, case_key, network_version, intervals,"
+        " interval_minutes, contingencies, max_violation_pu, shed_mw, window_start, window_end, horizon_start,"
+        " quality_run_id, forecast_mape_pct, persistence_mape_pct, infeasible_contingencies)"
+        " VALUES (%(id)s, %(run_key)s, %(status)s, %(message)s, %(objective)s, %(time)s, %(iterations)s, %(method)s,"
+        " %(decomposition)s, %(case)s, %(hash)s, %(key)s, %(network)s, %(t)s, %(minutes)s, %(contingencies)s,"
+        " %(violation)s, %(shed)s, %(ws)s, %(we)s, %(hs)s, %(quality)s, %(mape)s, %(pmape)s, %(infeasible)s)"
+        " ON CONFLICT (execution_id) DO UPDATE SET run_key = EXCLUDED.run_key, status = EXCLUDED.status,"
+        " message = EXCLUDED.message, objective_usd = EXCLUDED.objective_usd, solve_time_s = EXCLUDED.solve_time_s,"
+        " iterations = EXCLUDED.iterations, method = EXCLUDED.method, decomposition = EXCLUDED.decomposition,"
+        " case_name = EXCLUDED.case_name, case_hash = EXCLUDED.case_hash, case_key = EXCLUDED.case_key,"
+        " network_version = EXCLUDED.network_version, intervals = EXCLUDED.intervals,"
+        " interval_minutes = EXCLUDED.interval_minutes, contingencies = EXCLUDED.contingencies,"
+        " max_violation_pu = EXCLUDED.max_violation_pu, shed_mw = EXCLUDED.shed_mw,"
+        " window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,"
+        " horizon_start = EXCLUDED.horizon_start, quality_run_id = EXCLUDED.quality_run_id,"
+        " forecast_mape_pct = EXCLUDED.forecast_mape_pct, persistence_mape_pct = EXCLUDED.persistence_mape_pct,"
+        " infeasible_contingencies = EXCLUDED.infeasible_contingencies, updated_at = now()",
+        {"id": record.execution_id, "run_key": record.run_key, "status": result["status"],
+         "message": result.get("message", ""), "objective": result.get("objective"),
+         "time": result.get("solve_time_s", 0.0), "iterations": result.get("iterations", 0),
+         "method": result["method"], "decomposition": record.decomposition, "case": case.name,
+         "hash": record.case_hash, "key": record.case_key, "network": record.network_version, "t": t,
+         "minutes": case.interval_minutes, "contingencies": len(case.contingencies),
+         "violation": result.get("max_violation_pu"), "shed": float(shed.sum()), "ws": record.window_start,
+         "we": record.window_end, "hs": times[0], "quality": record.quality_run_id,
+         "mape": record.forecast_mape_pct, "pmape": record.persistence_mape_pct,
+         "infeasible": result.get("infeasible_contingencies", [])})
+    for table in CHILD_TABLES:
+        conn.execute(psycopg.sql.SQL("DELETE FROM {} WHERE execution_id = %s").format(psycopg.sql.Identifier(table)),
+                     (record.execution_id,))
+    if result["status"] != "optimal":
+        _insert(conn, "lascopf_convergence", _convergence(result), record.execution_id)
+        return
+    dispatch = _matrix(result["dispatch"], names, (t, len(names)))
+    lmp = _matrix(result["lmp"], [str(b) for b in buses], (t, len(buses)))
+    flows = _matrix(result["flows"], case.branches.names, (t, case.branches.n))
+    gen_bus = case.buses.ids[case.generators.bus]
+    _insert(conn, "lascopf_dispatch", [(i + 1, times[i], n, int(gen_bus[g]), float(dispatch[i, g]))
+                                       for i in range(t) for g, n in enumerate(names)], record.execution_id)
+    _insert(conn, "lascopf_lmps", [(i + 1, times[i], int(b), float(case.load_mw[i, k]), float(shed[i, k]),
+                                    float(lmp[i, k])) for i in range(t) for k, b in enumerate(buses)],
+            record.execution_id)
+    _insert(conn, "lascopf_flows", flow_rows(case, flows, times, min_contingency_loading_pct), record.execution_id)
+    _insert(conn, "lascopf_binding_constraints",
+            [(b["interval"], b["branch"], b["contingency"] or "base", b["flow_mw"], b["limit_mw"], b["shadow_price"])
+             for b in result.get("binding_constraints", [])], record.execution_id)
+    _insert(conn, "lascopf_convergence", _convergence(result), record.execution_id)
+
+
+def _convergence(result: dict) -> list[tuple]:
+    return [(h["iteration"], h["primal_residual_mw"], h["dual_residual"], h["rho"], h["objective"], h["scenarios"])
+            for h in result.get("history", [])]
+
+
+_COLUMNS = {
+    "lascopf_dispatch": "interval, ts, gen_id, bus_id, p_mw",
+    "lascopf_lmps": "interval, ts, bus_id, load_mw, shed_mw, lmp_usd_mwh",
+    "lascopf_flows": "interval, ts, scenario, branch_id, flow_mw, limit_mw, loading_pct",
+    "lascopf_binding_constraints": "interval, branch_id, contingency, flow_mw, limit_mw, shadow_price_usd_mwh",
+    "lascopf_convergence": "iteration, primal_residual_mw, dual_residual_usd_mwh, rho, objective_usd, scenarios",
+}
+
+
+def _insert(conn: psycopg.Connection, table: str, rows: list[tuple], execution_id: uuid.UUID) -> None:
+    """COPY: results can run to hundreds of thousands of flow rows."""
+    if not rows:
+        return
+    columns = [c.strip() for c in _COLUMNS[table].split(",")]
+    statement = psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(
+        psycopg.sql.Identifier(table), psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, ["execution_id",
+                                                                                              *columns])))
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row((execution_id, *row))

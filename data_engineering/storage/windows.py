@@ -1,0 +1,43 @@
+"""Read a telemetry window by event time for the dispatch pipeline (parameterised queries into
+DataFrames)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import psycopg
+
+
+def _frame(conn: psycopg.Connection, query: str, params: tuple) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        columns = [d.name for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def read_ami(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.DataFrame:
+    """Readings with event time in [start, end), with their meter's bus and nominal voltage."""
+    frame = _frame(conn, "SELECT r.event_ts, r.meter_id, r.pole_id, r.seq, r.voltage_v, r.current_a, r.power_kw,"
+                         " r.reactive_kvar, r.freq_hz, r.received_ts, t.bus_id, t.nominal_voltage_v"
+                         " FROM ami_readings r LEFT JOIN meter_topology t USING (meter_id)"
+                         " WHERE r.event_ts >= %s AND r.event_ts < %s", (start, end))
+    for column in ("voltage_v", "current_a", "power_kw", "reactive_kvar", "freq_hz", "nominal_voltage_v"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def read_scada(conn: psycopg.Connection, start: datetime, end: datetime,
+               element_types: tuple[str, ...] = ("load", "generator", "bus")) -> pd.DataFrame:
+    frame = _frame(conn, "SELECT ts, element_type, element_id, bus_id, p_mw, q_mvar, vm_pu, va_deg, freq_hz, quality_code,"
+                         " received_ts FROM scada_measurements WHERE ts >= %s AND ts < %s"
+                         " AND element_type = ANY(%s)", (start, end, list(element_types)))
+    for column in ("p_mw", "q_mvar", "vm_pu", "va_deg", "freq_hz"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def meter_expansion(conn: psycopg.Connection) -> pd.DataFrame:
+    """Per bus: metered customers' mean demand (kW) from the asset model."""
+    return _frame(conn, "SELECT bus_id, count(*) AS meters, sum(mean_load_kw) AS mean_kw FROM meters"
+                        " JOIN poles USING (pole_id) JOIN feeders USING (feeder_id) GROUP BY bus_id", ())

@@ -1,0 +1,47 @@
+"""Network model + load forecast + measured unit output → the LASCOPF case, and its content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from data_engineering.solver.case import Case
+from data_engineering.solver.cases.matpower import sidecar, to_mpc
+from data_engineering.solver.contingencies import ContingencyList, select
+from data_engineering.storage.network import NetworkModel
+
+
+def build_case(network: NetworkModel, loads: pd.DataFrame, p0: pd.Series, *, name: str,
+               emergency_factor: float | None, contingencies: str) -> tuple[Case, ContingencyList]:
+    """`loads`: forecast MW per interval (rows) and bus id (columns, the network's order); `p0`:
+    measured MW per unit name. A unit without a measurement starts at its lower limit (noted)."""
+    base = network.case
+    gens = base.generators
+    measured = p0.reindex(list(gens.names))
+    notes = [*base.notes, f"network model version {network.version_id}",
+             f"loads: forecast for {len(loads)} intervals of {base.interval_minutes:g} min from "
+             f"{loads.index[0].isoformat()}"]
+    if measured.isna().any():
+        notes.append(f"no measured output for {', '.join(measured.index[measured.isna()])}: P0 = Pmin")
+    start = np.clip(measured.fillna(pd.Series(gens.pmin_mw, index=list(gens.names))).to_numpy(),
+                    gens.pmin_mw, gens.pmax_mw)
+    if network.out_of_service:
+        notes.append(f"out of service by topology events: {', '.join(network.out_of_service)}")
+    case = replace(base, name=name, load_mw=loads.reindex(columns=base.buses.ids.tolist()).to_numpy(dtype=float),
+                   generators=replace(gens, p0_mw=start), notes=tuple(notes))
+    if emergency_factor is not None:
+        case = case.with_emergency_factor(emergency_factor)
+    return select(case, contingencies)
+
+
+def case_hash(case: Case) -> str:
+    """SHA-256 over what defines the optimisation problem (the MATPOWER arrays and the sidecar), so
+    equal inputs give equal keys in the lake and a rerun rewrites identical objects."""
+    mpc = to_mpc(case)
+    body = {k: (np.round(v, 9).tolist() if isinstance(v, np.ndarray) else v) for k, v in mpc.items()}
+    payload = json.dumps({"mpc": body, "sidecar": sidecar(case)}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
