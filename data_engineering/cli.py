@@ -67,13 +67,20 @@ def _progress() -> Progress:
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console)
 
 
-def _run_simulation(platform, config, speed: float) -> object:  # noqa: ANN001
+def _run_simulation(platform, config, speed: float, history_days: float = 0.0) -> object:  # noqa: ANN001
+    """Register the grid, drop a historian export of `history_days` before the start into the
+    lake's landing prefix (for the daily batch DAG), then publish the live simulation."""
     from data_engineering.pipelines.grid_setup import register_simulated_grid
     from data_engineering.simulation.engine import Simulator
+    from data_engineering.simulation.history import scada_history, to_parquet
     from data_engineering.simulation.publish import make_producer, publish
 
     sim = Simulator(config)
     register_simulated_grid(platform.db, sim)
+    if history_days > 0:
+        key = f"{platform.settings.landing_prefix}scada/ems-history-{config.start:%Y%m%dT%H%M}.parquet"
+        with console.status(f"writing {history_days:g} days of SCADA history to {key}"):
+            platform.lake.put(key, to_parquet(scada_history(sim, history_days)))
     producer = make_producer(platform.bootstrap_servers, platform.settings.kafka_compression)
     total = int(config.duration_s)
     with _progress() as progress:
@@ -103,6 +110,20 @@ def _worker(platform, idle_group_suffix: str = ""):  # noqa: ANN001, ANN202
     if s.metrics_port:
         metrics.serve(s.metrics_port)
     return IngestWorker(config, platform.sources, platform.db, platform.lake, metrics)
+
+
+def _reoptimisation_trigger(platform):  # noqa: ANN001, ANN202
+    """Through Airflow's REST API when one is configured, else the pipeline in-process."""
+    from data_engineering.ingestion.reopt import AirflowApiLauncher, InProcessLauncher, ReoptimisationTrigger
+
+    s = platform.settings
+    if s.airflow_api_url:
+        if not (s.airflow_username and s.airflow_password):
+            raise typer.BadParameter("AIRFLOW_API_URL needs AIRFLOW_USERNAME and AIRFLOW_PASSWORD")
+        launch = AirflowApiLauncher(s.airflow_api_url, s.airflow_username, s.airflow_password.get_secret_value())
+    else:
+        launch = InProcessLauncher(platform)
+    return ReoptimisationTrigger(launch, s.reopt_load_deviation_pct, s.reopt_cooldown_s)
 
 
 @db_app.command("migrate")
@@ -155,6 +176,7 @@ def ingest(
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
         worker = _worker(platform)
+        worker.on_stored = _reoptimisation_trigger(platform)
         worker.install_signal_handlers()
         stats = worker.run(idle_exit_s=idle_exit)
     console.print(stats)
@@ -180,25 +202,46 @@ def embedded() -> None:
             pass
 
 
+def _demo_start(minutes: float) -> datetime:
+    """The simulated window ends at the most recent weekday 19:00 UTC, the evening peak of the
+    simulated load shapes (solar time = UTC): a stressed network shows congestion and prices."""
+    now = datetime.now(UTC)
+    end = now.replace(hour=19, minute=0, second=0, microsecond=0)
+    while end > now or end.weekday() >= 5:
+        end -= timedelta(days=1)
+    return end - timedelta(minutes=minutes)
+
+
 @app.command()
 def demo(
     meters: Annotated[int, typer.Option(help="number of AMI meters")] = 200,
-    minutes: Annotated[float, typer.Option(help="simulated minutes")] = 10.0,
+    minutes: Annotated[float, typer.Option(help="simulated minutes of live telemetry")] = 10.0,
+    history_days: Annotated[float, typer.Option(help="days of SCADA history for the load forecast")] = 7.5,
+    report: Annotated[Path | None, typer.Option(help="HTML report path")] = None,
 ) -> None:
-    """The main job on the embedded default: simulate a grid and its meters, ingest, summarise."""
+    """The main job on the embedded default: simulate a grid and its meters, ingest, and run the
+    Airflow DAGs (batch history load, LASCOPF dispatch, AMI analytics); summary and HTML report."""
+    import os
+
+    from data_engineering.pipelines.airflow_local import prepare_airflow_home
     from data_engineering.runtime import open_platform
 
     settings = _settings()
+    with console.status("preparing Airflow (metadata database, DAG folder)"):
+        prepare_airflow_home(settings.embedded_dir / "airflow")  # before anything imports Airflow
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
+        os.environ.update(platform.env())  # DAG tasks read the same settings
         for line in platform.embedded:
             console.print(f"[green]up[/]: {line}")
-        config = _simulation_config(settings, meters, minutes, None, None, None, True, False,
+        start = _demo_start(minutes)
+        config = _simulation_config(settings, meters, minutes, None, None, start.isoformat(), True, False,
                                     [f"p-00000@{minutes * 30:.0f}:8:0.72"])
-        report = _run_simulation(platform, config, speed=0.0)
+        sim_report = _run_simulation(platform, config, speed=0.0, history_days=history_days)
+        _dag("lascopf_daily_ingest", start)
         worker = _worker(platform, idle_group_suffix="-demo")
         began = time.perf_counter()
-        expected = report.readings_delivered + report.scada_records + report.weather_records
+        expected = sim_report.readings_delivered + sim_report.scada_records + sim_report.weather_records
         with _progress() as progress:
             task = progress.add_task("ingest", total=expected, info="")
             worker.on_batch = lambda st: progress.update(
@@ -206,7 +249,69 @@ def demo(
                 info=f"{st.rejected} dead letters, {st.lake_objects} lake objects")
             stats = worker.run(idle_exit_s=3.0)
         seconds = time.perf_counter() - began
-        _summary(platform, report, stats, seconds)
+        _summary(platform, sim_report, stats, seconds)
+        window_end = start + timedelta(minutes=minutes)
+        dispatch = _dag("lascopf_dispatch", window_end)
+        _dag("ami_analytics", window_end)
+        if dispatch.ok:
+            execution = dispatch.xcom["store"]
+            path = _dispatch_summary(platform, execution, report)
+            console.print(f"report: [bold]{path}[/]")
+
+
+def _dag(dag_id: str, logical_date: datetime):  # noqa: ANN202
+    """Run one DAG through Airflow (`dag.test()`), with a spinner; fail loudly with the task states."""
+    from data_engineering.pipelines.airflow_local import run_dag
+
+    began = time.perf_counter()
+    with console.status(f"Airflow: running {dag_id} for {logical_date.isoformat()}"):
+        outcome = run_dag(dag_id, logical_date)
+    tasks = ", ".join(f"{t} {s}" for t, s in outcome.tasks.items())
+    colour = "green" if outcome.ok else "red"
+    console.print(f"[{colour}]{dag_id}[/] {outcome.state} in {time.perf_counter() - began:.1f} s: {tasks}")
+    if not outcome.ok:
+        raise typer.Exit(code=1)
+    return outcome
+
+
+def _dispatch_summary(platform, execution: str, report: Path | None) -> Path:  # noqa: ANN001
+    import io
+    import uuid
+
+    import h5py
+    import pandas as pd
+
+    from data_engineering.reporting.dispatch_report import write_report
+    from data_engineering.storage.dispatch_summary import execution_frames, execution_summary
+
+    summary = execution_summary(platform.db, uuid.UUID(execution))
+    frames = execution_frames(platform.db, uuid.UUID(execution))
+    table = Table(title="LASCOPF dispatch (stored)")
+    table.add_column("")
+    table.add_column("value")
+    for key in ("execution_id", "status", "method", "case_name", "horizon_start", "intervals", "contingencies",
+                "objective_usd", "iterations", "solve_time_s", "forecast_mape_pct", "persistence_mape_pct",
+                "binding_constraints", "binding_contingencies", "mean_lmp_usd_mwh"):
+        value = summary[key]
+        table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    if not frames["dispatch"].empty:
+        units = frames["dispatch"].pivot(index="gen_id", columns="interval", values="p_mw")
+        grid = Table(title="Dispatch (MW) by unit and interval")
+        grid.add_column("unit")
+        for interval in units.columns:
+            grid.add_column(f"t{interval}", justify="right")
+        for gen, row in units.iterrows():
+            grid.add_row(str(gen), *(f"{v:.1f}" for v in row))
+        console.print(grid)
+    key = summary["case_key"].rsplit("/", 1)[0] + "/timeseries.h5"
+    with h5py.File(io.BytesIO(platform.lake.get(key)), "r") as h5:
+        times = pd.to_datetime([t.decode() for t in h5["time"][:]])
+        history = pd.Series(h5["history/load_mw"][:].sum(axis=1),
+                            index=pd.to_datetime([t.decode() for t in h5["history/time"][:]]))
+        forecast = pd.Series(h5["load_mw"][:].sum(axis=1), index=times)
+    path = report or platform.settings.embedded_dir / "reports" / f"dispatch-{execution}.html"
+    return write_report(path, summary, frames, history.iloc[-288:], forecast)
 
 
 @app.command()

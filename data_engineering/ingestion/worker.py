@@ -87,6 +87,7 @@ class IngestWorker:
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.on_batch: Callable[[IngestStats], None] | None = None  # progress display, tests
+        self.on_stored: Callable[[list[SourceWrite]], None] | None = None  # rows now durable (re-opt trigger)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def stop(self, *_: object) -> None:
@@ -196,6 +197,8 @@ class IngestWorker:
         writes, objects, seconds = future.result()  # a failed write raises here: nothing is committed
         self.consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in batch.offsets.items()})
         self._account(batch, writes, objects, seconds)
+        if self.on_stored is not None:
+            self.on_stored(writes)
 
     def flush(self) -> None:
         """Make everything taken so far durable and commit its offsets (shutdown, rebalance)."""

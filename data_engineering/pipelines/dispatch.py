@@ -106,7 +106,12 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
     """Clean the window, aggregate AMI to buses, join the history, fit and backtest the forecast."""
     from data_engineering.storage.network import network_at
     from data_engineering.transformation.bus_load import (
-        ami_bus_load, observed_bus_load, regular, scada_bus_load, unit_output)
+        ami_bus_load,
+        observed_bus_load,
+        regular,
+        scada_bus_load,
+        unit_output,
+    )
     from data_engineering.transformation.clean import clean_ami, clean_scada
     from data_engineering.transformation.forecast import LoadForecaster, backtest
 
@@ -188,7 +193,7 @@ def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
     log.info("solved %s with %s: %s, objective %.2f, %d iterations, %.2f s (wall %.2f s); wrote %s",
              case.name, options.method, result.status, result.objective, result.iterations, result.solve_time_s,
              time.perf_counter() - began, key)
-    if result.message:
+    if not result.ok:
         log.warning("solver: %s", result.message)
     return {"result": key, "status": result.status, "objective": result.objective,
             "decomposition": options.decomposition if options.method == "admm" else None}

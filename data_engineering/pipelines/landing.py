@@ -55,8 +55,12 @@ def pending_files(platform: Platform) -> list[str]:
     return [k for k in keys if k not in done]
 
 
-def _read(key: str, data: bytes) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(data)) if key.endswith(".parquet") else pd.read_csv(io.BytesIO(data))
+def _read(key: str, data: bytes, source: Source) -> pd.DataFrame:
+    """Parquet carries its types; CSV text columns are read as text (an id `7` stays `"7"`)."""
+    if key.endswith(".parquet"):
+        return pd.read_parquet(io.BytesIO(data))
+    text = {f.name: str for f in source.record.fields if f.kind in ("string", "enum")}
+    return pd.read_csv(io.BytesIO(data), dtype=text, keep_default_na=True)
 
 
 def _records(frame: pd.DataFrame, source: Source) -> list[dict]:
@@ -80,7 +84,7 @@ def load_file(platform: Platform, key: str) -> LandingOutcome:
     source = sources[source_name]
     data = lake.get(key)
     digest = hashlib.sha256(data).hexdigest()
-    frame = _read(key, data)
+    frame = _read(key, data, source)
     envelope = orjson.dumps({source.batch_field: _records(frame, source)}, option=orjson.OPT_SERIALIZE_NUMPY)
     good, dead = MessageDecoder(source).decode(envelope, Coordinates(key, 0, 0))
     log.info("%s: %d rows, %d pass the %s contract, %d dead-lettered", key, len(frame), len(good), source.name,

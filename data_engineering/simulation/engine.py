@@ -43,7 +43,7 @@ class SimulationConfig:
     rate_hz: float = 1.0
     seed: int = 42
     case: str = "pglib_opf_case30_ieee"
-    peak_load_fraction: float = 0.8  # the fleet's daily peak loads the grid to this share of the case's load
+    peak_load_fraction: float = 0.85  # the fleet's daily peak loads the grid to this share of the case's load
     nominal_voltage_v: float = 240.0
     nominal_frequency_hz: float = 60.0
     meters_per_pole: int = 4

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pandas as pd
+
 from data_engineering.storage.database import Database
 
 
@@ -11,7 +13,7 @@ def execution_summary(db: Database, execution_id: uuid.UUID) -> dict:
     with db.connect(autocommit=True) as conn:
         cur = conn.execute(
             "SELECT e.execution_id, e.run_key, e.status, e.objective_usd, e.solve_time_s, e.iterations, e.method,"
-            " e.case_name, e.case_hash, e.horizon_start, e.intervals, e.contingencies, e.shed_mw,"
+            " e.case_name, e.case_hash, e.case_key, e.horizon_start, e.intervals, e.contingencies, e.shed_mw,"
             " e.forecast_mape_pct, e.persistence_mape_pct,"
             " (SELECT count(*) FROM lascopf_binding_constraints b WHERE b.execution_id = e.execution_id)"
             " AS binding_constraints,"
@@ -23,3 +25,25 @@ def execution_summary(db: Database, execution_id: uuid.UUID) -> dict:
         if row is None:
             raise LookupError(f"no execution {execution_id}")
         return dict(zip([d.name for d in cur.description], row, strict=True))
+
+
+def execution_frames(db: Database, execution_id: uuid.UUID) -> dict[str, pd.DataFrame]:
+    """The result tables of one execution, for the report."""
+    queries = {
+        "dispatch": "SELECT interval, ts, gen_id, bus_id, p_mw FROM lascopf_dispatch WHERE execution_id = %s"
+                    " ORDER BY interval, gen_id",
+        "lmps": "SELECT interval, ts, bus_id, load_mw, lmp_usd_mwh FROM lascopf_lmps WHERE execution_id = %s"
+                " ORDER BY interval, bus_id",
+        "flows": "SELECT interval, scenario, branch_id, flow_mw, limit_mw, loading_pct FROM lascopf_flows"
+                 " WHERE execution_id = %s",
+        "binding": "SELECT interval, branch_id, contingency, flow_mw, limit_mw, shadow_price_usd_mwh"
+                   " FROM lascopf_binding_constraints WHERE execution_id = %s ORDER BY interval, branch_id",
+        "convergence": "SELECT iteration, primal_residual_mw, dual_residual_usd_mwh, rho, objective_usd"
+                       " FROM lascopf_convergence WHERE execution_id = %s ORDER BY iteration",
+    }
+    frames = {}
+    with db.connect(autocommit=True) as conn:
+        for name, query in queries.items():
+            cur = conn.execute(query, (execution_id,))
+            frames[name] = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    return frames

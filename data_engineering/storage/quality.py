@@ -26,13 +26,18 @@ def write_docs(lake: Lake, pipeline: str, result: GateResult) -> str | None:
 
 def store_quality_run(conn: psycopg.Connection, result: GateResult, pipeline: str, run_key: str,
                       window: tuple[datetime | None, datetime | None], docs_key: str | None) -> None:
-    """Replace the run's rows (idempotent on the quality run id), in the caller's transaction."""
+    """Upsert the run and replace its expectation rows (idempotent on the quality run id: executions
+    that reference it keep their link), in the caller's transaction."""
     failed = len(result.failures)
-    conn.execute("DELETE FROM quality_runs WHERE quality_run_id = %s", (result.quality_run_id,))
     conn.execute("INSERT INTO quality_runs (quality_run_id, pipeline, run_key, window_start, window_end, success,"
-                 " evaluated, failed, docs_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                 " evaluated, failed, docs_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                 " ON CONFLICT (quality_run_id) DO UPDATE SET pipeline = EXCLUDED.pipeline, run_key = EXCLUDED.run_key,"
+                 " window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,"
+                 " success = EXCLUDED.success, evaluated = EXCLUDED.evaluated, failed = EXCLUDED.failed,"
+                 " docs_key = EXCLUDED.docs_key, created_at = now()",
                  (result.quality_run_id, pipeline, run_key, *window, result.success, len(result.outcomes), failed,
                   docs_key))
+    conn.execute("DELETE FROM quality_results WHERE quality_run_id = %s", (result.quality_run_id,))
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO quality_results (quality_run_id, suite, expectation, column_name, success, element_count,"

@@ -29,8 +29,8 @@ def read_ami(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.Dat
 
 def read_scada(conn: psycopg.Connection, start: datetime, end: datetime,
                element_types: tuple[str, ...] = ("load", "generator", "bus")) -> pd.DataFrame:
-    frame = _frame(conn, "SELECT ts, element_type, element_id, bus_id, p_mw, q_mvar, vm_pu, va_deg, freq_hz, quality_code,"
-                         " received_ts FROM scada_measurements WHERE ts >= %s AND ts < %s"
+    frame = _frame(conn, "SELECT ts, element_type, element_id, bus_id, p_mw, q_mvar, vm_pu, va_deg, freq_hz,"
+                         " quality_code, received_ts FROM scada_measurements WHERE ts >= %s AND ts < %s"
                          " AND element_type = ANY(%s)", (start, end, list(element_types)))
     for column in ("p_mw", "q_mvar", "vm_pu", "va_deg", "freq_hz"):
         frame[column] = frame[column].astype(float)

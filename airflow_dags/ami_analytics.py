@@ -1,0 +1,71 @@
+"""
+### AMI analytics
+
+Every hour, for the data interval (and a margin before it, so events and buckets that straddle the
+boundary are complete): refresh the 1- and 5-minute pole rollups, detect voltage sags (gaps and
+islands per meter: below 0.9 pu for at least 5 s, never joined across missing samples), and compute
+the next day's demand-response baselines. All upserts: reruns are safe.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+DEFAULT_ARGS = {
+    "owner": "lascopf",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(minutes=20),
+}
+MARGIN = timedelta(minutes=10)
+
+
+def _window() -> tuple:
+    context = get_current_context()
+    start, end = context["data_interval_start"], context["data_interval_end"]
+    if start == end:  # a manual run: the hour before its logical date
+        start = end - timedelta(hours=1)
+    return start - MARGIN, end
+
+
+@dag(
+    dag_id="ami_analytics",
+    schedule="@hourly",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["lascopf", "ami", "analytics"],
+    doc_md=__doc__,
+)
+def ami_analytics():
+    @task
+    def refresh_rollups() -> dict:
+        from data_engineering.analytics.refresh import refresh_rollups
+        from data_engineering.pipelines.airflow_runtime import platform
+
+        return refresh_rollups(platform().db, *_window())
+
+    @task
+    def detect_sags() -> int:
+        from data_engineering.analytics.refresh import detect_sags
+        from data_engineering.pipelines.airflow_runtime import platform
+
+        return detect_sags(platform().db, *_window())
+
+    @task
+    def dr_baselines(rollups: dict) -> int:
+        from data_engineering.analytics.refresh import compute_dr_baselines
+        from data_engineering.pipelines.airflow_runtime import platform
+
+        return compute_dr_baselines(platform().db, (_window()[1] + timedelta(days=1)).date())
+
+    dr_baselines(refresh_rollups())
+    detect_sags()
+
+
+ami_analytics_dag = ami_analytics()

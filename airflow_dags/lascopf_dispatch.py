@@ -1,0 +1,105 @@
+"""
+### LASCOPF dispatch
+
+Every 5 minutes (and on demand, e.g. from the re-optimisation trigger with `{"window_end": …}` in
+the run conf): extract the telemetry window that ends at the run's data interval end → Great
+Expectations gate on AMI and SCADA → clean, aggregate AMI to buses, forecast the look-ahead → build
+the N-1 case from the network model (with its own gate) and write it to the lake → solve the
+LASCOPF → store dispatch, LMPs, flows, binding constraints and convergence → publish a summary.
+
+Tasks hand each other lake keys and ids. A failed quality gate fails the run without retries; its
+report is in `quality_runs` / `quality_results` and as Data Docs in the lake. Rerunning a run
+replaces its results (the execution id is derived from the run id).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+DEFAULT_ARGS = {
+    "owner": "lascopf",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=2),
+    "execution_timeout": timedelta(minutes=4),
+}
+
+
+@dag(
+    dag_id="lascopf_dispatch",
+    schedule="*/5 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(minutes=15),
+    default_args=DEFAULT_ARGS,
+    tags=["lascopf", "dispatch"],
+    doc_md=__doc__,
+)
+def lascopf_dispatch():
+    @task
+    def extract() -> dict:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
+
+        return dispatch.extract(platform(), dispatch_run(get_current_context()))
+
+    @task
+    def validate(extracted: dict) -> str:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, fail_without_retry_on_bad_data, platform
+
+        run = dispatch_run(get_current_context())
+        return fail_without_retry_on_bad_data(lambda: dispatch.validate(platform(), run, extracted))
+
+    @task
+    def transform(extracted: dict, quality_run_id: str) -> dict:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
+
+        return dispatch.transform(platform(), dispatch_run(get_current_context()), extracted)
+
+    @task
+    def build_case(transformed: dict) -> dict:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, fail_without_retry_on_bad_data, platform
+
+        run = dispatch_run(get_current_context())
+        return fail_without_retry_on_bad_data(lambda: dispatch.build(platform(), run, transformed))
+
+    @task(execution_timeout=timedelta(minutes=10))
+    def solve(built: dict) -> dict:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
+
+        return dispatch.solve(platform(), dispatch_run(get_current_context()), built)
+
+    @task
+    def store(extracted: dict, quality_run_id: str, transformed: dict, built: dict, solved: dict) -> str:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
+
+        return dispatch.store(platform(), dispatch_run(get_current_context()), extracted, quality_run_id,
+                              transformed, built, solved)
+
+    @task
+    def publish(execution_id: str) -> dict:
+        from data_engineering.pipelines import dispatch
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
+
+        summary = dispatch.publish(platform(), dispatch_run(get_current_context()), execution_id)
+        return {k: str(v) for k, v in summary.items()}
+
+    extracted = extract()
+    quality_run_id = validate(extracted)
+    transformed = transform(extracted, quality_run_id)
+    built = build_case(transformed)
+    solved = solve(built)
+    publish(store(extracted, quality_run_id, transformed, built, solved))
+
+
+lascopf_dispatch_dag = lascopf_dispatch()

@@ -1,0 +1,1 @@
+"""AMI analytics: the SQL lives in `sql/analytics/`; this package runs it with parameters."""

@@ -1,0 +1,133 @@
+"""Re-optimisation trigger: the ingest worker hands it every batch of newly stored rows; it starts
+a `lascopf_dispatch` run when the system load has moved more than a threshold since the last run it
+started, or when a topology event (a branch or unit switched) arrives, at most once per cooldown.
+
+How a run starts is pluggable: the Airflow REST API in the compose stack (`AirflowApiLauncher`),
+or a direct in-process call of the pipeline in the embedded mode (`InProcessLauncher`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data_engineering.storage.telemetry import SourceWrite
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TriggerEvent:
+    reason: str
+    window_end: datetime  # event time of the telemetry that triggered
+
+
+class ReoptimisationTrigger:
+    def __init__(self, launch: Callable[[TriggerEvent], None], deviation_pct: float, cooldown_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.launch = launch
+        self.deviation_pct = deviation_pct
+        self.cooldown_s = cooldown_s
+        self.clock = clock
+        self.reference_mw: float | None = None  # system load when the last run was started
+        self._last_fire: float | None = None
+        self.fired: list[TriggerEvent] = []
+
+    def __call__(self, writes: list[SourceWrite]) -> TriggerEvent | None:
+        event = None
+        for write in writes:
+            if write.source == "topology" and write.new_rows.num_rows:
+                event = event or self._topology_event(write.new_rows)
+            elif write.source == "scada" and write.new_rows.num_rows:
+                event = event or self._load_event(write.new_rows)
+        if event is None:
+            return None
+        now = self.clock()
+        if self._last_fire is not None and now - self._last_fire < self.cooldown_s:
+            log.info("re-optimisation wanted (%s) but within the %.0f s cooldown", event.reason, self.cooldown_s)
+            return None
+        self._last_fire = now
+        self.fired.append(event)
+        log.info("re-optimisation triggered: %s", event.reason)
+        self.launch(event)
+        return event
+
+    def _topology_event(self, rows: pa.Table) -> TriggerEvent:
+        last = rows.sort_by([("ts", "descending")]).slice(0, 1).to_pylist()[0]
+        state = "in service" if last["in_service"] else "out of service"
+        return TriggerEvent(f"topology: {last['element_type']} {last['element_id']} {state}", last["ts"])
+
+    def _load_event(self, rows: pa.Table) -> TriggerEvent | None:
+        loads = rows.filter(pc.equal(rows["element_type"], "load"))
+        if loads.num_rows == 0:
+            return None
+        totals = loads.group_by("ts").aggregate([("p_mw", "sum")]).sort_by("ts")
+        for ts, total in zip(totals["ts"].to_pylist(), totals["p_mw_sum"].to_pylist(), strict=True):
+            if self.reference_mw is None:
+                self.reference_mw = total
+                continue
+            change = 100 * abs(total - self.reference_mw) / max(self.reference_mw, 1e-9)
+            if change > self.deviation_pct:
+                reason = f"system load {total:,.1f} MW moved {change:.1f} % from {self.reference_mw:,.1f} MW"
+                self.reference_mw = total
+                return TriggerEvent(reason, ts)
+        return None
+
+
+class InProcessLauncher:
+    """Runs the dispatch pipeline in a background thread; a trigger while one runs is skipped
+    (the running one already sees the newest data it can)."""
+
+    def __init__(self, platform) -> None:  # noqa: ANN001 - runtime.Platform
+        self.platform = platform
+        self._busy = threading.Lock()
+        self.threads: list[threading.Thread] = []
+
+    def __call__(self, event: TriggerEvent) -> None:
+        if not self._busy.acquire(blocking=False):
+            log.info("a triggered dispatch is still running: %s skipped", event.reason)
+            return
+        thread = threading.Thread(target=self._run, args=(event,), name="reopt-dispatch", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _run(self, event: TriggerEvent) -> None:
+        from data_engineering.pipelines.dispatch import DispatchRun, run_dispatch
+
+        try:
+            run = DispatchRun(f"lascopf_dispatch/reopt__{event.window_end.isoformat()}", event.window_end)
+            summary = run_dispatch(self.platform, run)
+            log.info("triggered dispatch %s: %s", summary["execution_id"], summary["status"])
+        except Exception:
+            log.exception("triggered dispatch for %s failed", event.reason)
+        finally:
+            self._busy.release()
+
+
+class AirflowApiLauncher:
+    """Starts a `lascopf_dispatch` run through Airflow 3's REST API (token from `/auth/token`),
+    with the trigger's reason and window end in the run conf."""
+
+    def __init__(self, api_url: str, username: str, password: str, dag_id: str = "lascopf_dispatch") -> None:
+        self.api_url = api_url.rstrip("/")
+        self.username, self.password, self.dag_id = username, password, dag_id
+
+    def __call__(self, event: TriggerEvent) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.api_url, timeout=30) as client:
+            token = client.post("/auth/token", json={"username": self.username, "password": self.password})
+            token.raise_for_status()
+            response = client.post(
+                f"/api/v2/dags/{self.dag_id}/dagRuns",
+                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+                json={"logical_date": None, "conf": {"window_end": event.window_end.isoformat(),
+                                                     "reason": event.reason}})
+            response.raise_for_status()
+            log.info("Airflow run %s started: %s", response.json().get("dag_run_id"), event.reason)

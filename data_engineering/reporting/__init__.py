@@ -1,0 +1,1 @@
+"""What people would rather see than read: the dispatch report (plotly HTML)."""

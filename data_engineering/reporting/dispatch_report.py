@@ -1,0 +1,97 @@
+"""One self-contained HTML page per execution: load history and forecast, dispatch by unit and
+interval, the LMP heat-table, the most loaded lines (base and post-contingency) and the solver's
+convergence. Figures are built from the stored results and the case in the lake, nothing else."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+TOP_BRANCHES = 15
+
+
+def load_figure(history: pd.Series, forecast: pd.Series) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=history.index, y=history.values, name="measured system load", mode="lines")
+    fig.add_scatter(x=forecast.index, y=forecast.values, name="forecast (look-ahead)", mode="lines+markers",
+                    line={"dash": "dash"})
+    fig.update_layout(title="System load: measured and forecast", yaxis_title="MW")
+    return fig
+
+
+def dispatch_figure(dispatch: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for gen, rows in dispatch.groupby("gen_id"):
+        fig.add_bar(x=rows["ts"], y=rows["p_mw"], name=f"{gen} (bus {rows['bus_id'].iloc[0]})")
+    fig.update_layout(barmode="stack", title="Dispatch by unit and interval", yaxis_title="MW")
+    return fig
+
+
+def lmp_figure(lmps: pd.DataFrame) -> go.Figure:
+    table = lmps.pivot(index="bus_id", columns="interval", values="lmp_usd_mwh")
+    fig = go.Figure(go.Heatmap(z=table.to_numpy(), x=[f"t{c}" for c in table.columns],
+                               y=[f"bus {b}" for b in table.index], colorscale="RdYlGn_r",
+                               colorbar={"title": "$/MWh"}, hovertemplate="%{y} %{x}: %{z:.2f} $/MWh<extra></extra>"))
+    fig.update_layout(title="Locational marginal prices", height=max(400, 18 * len(table)))
+    return fig
+
+
+def loading_figure(flows: pd.DataFrame, binding: pd.DataFrame) -> go.Figure:
+    worst = flows.dropna(subset=["loading_pct"]).sort_values("loading_pct", ascending=False)
+    worst = worst.drop_duplicates(["branch_id", "scenario"]).head(TOP_BRANCHES)
+    labels = [f"{b} | {s}" for b, s in zip(worst["branch_id"], worst["scenario"], strict=True)]
+    bound = {(b, c) for b, c in zip(binding["branch_id"], binding["contingency"], strict=True)}
+    colours = ["crimson" if (b, s) in bound else "steelblue"
+               for b, s in zip(worst["branch_id"], worst["scenario"], strict=True)]
+    fig = go.Figure(go.Bar(x=worst["loading_pct"], y=labels, orientation="h", marker_color=colours))
+    fig.add_vline(x=100, line_dash="dot")
+    fig.update_layout(title="Most loaded lines (branch | scenario; red = binding)", xaxis_title="% of rating",
+                      yaxis={"autorange": "reversed"}, height=max(400, 28 * len(worst)))
+    return fig
+
+
+def convergence_figure(convergence: pd.DataFrame) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_scatter(x=convergence["iteration"], y=convergence["primal_residual_mw"], name="primal residual (MW)")
+    fig.add_scatter(x=convergence["iteration"], y=convergence["dual_residual_usd_mwh"], name="dual residual ($/MWh)")
+    fig.add_scatter(x=convergence["iteration"], y=convergence["objective_usd"], name="objective ($)",
+                    secondary_y=True, line={"dash": "dot"})
+    fig.update_yaxes(type="log", title_text="residual", secondary_y=False)
+    fig.update_yaxes(title_text="$", secondary_y=True)
+    fig.update_layout(title="Solver convergence", xaxis_title="iteration")
+    return fig
+
+
+def write_report(path: Path, summary: dict, frames: dict[str, pd.DataFrame], history: pd.Series,
+                 forecast: pd.Series) -> Path:
+    """The page embeds plotly.js once, so it opens offline."""
+    figures = [load_figure(history, forecast)]
+    if not frames["dispatch"].empty:
+        figures += [dispatch_figure(frames["dispatch"]), lmp_figure(frames["lmps"]),
+                    loading_figure(frames["flows"], frames["binding"])]
+    if not frames["convergence"].empty:
+        figures.append(convergence_figure(frames["convergence"]))
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)]
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
+                   for k, v in summary.items())
+    binding = frames["binding"].to_html(index=False, float_format=lambda v: f"{v:,.2f}") \
+        if not frames["binding"].empty else "<p>No binding line limits.</p>"
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>LASCOPF dispatch "
+            f"{html.escape(str(summary.get('execution_id')))}</title><style>body{{font-family:sans-serif;"
+            f"margin:2em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px;"
+            f"text-align:left}}</style></head><body><h1>LASCOPF dispatch</h1><table>{rows}</table>"
+            f"<h2>Binding constraints</h2>{binding}{''.join(parts)}</body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page)
+    return path
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float) and np.isfinite(value):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.2f}"
+    return "" if value is None else str(value)
