@@ -88,7 +88,9 @@ class LoadForecaster:
             steps.append(y[-1] + model.predict(self._features(padded, minutes_padded(minutes, self.interval,
                                                                                      self.horizon), origin, h)))
         index = pd.date_range(history.index[-1] + self.interval, periods=self.horizon, freq=self.interval)
-        return pd.DataFrame(np.maximum(np.array(steps) * scale, 0.0), index=index, columns=history.columns)
+        loaded = history.abs().sum().to_numpy() > 0  # a bus that never carried load is not forecast any
+        values = np.where(loaded, np.maximum(np.array(steps) * scale, 0.0), 0.0)
+        return pd.DataFrame(values, index=index, columns=history.columns)
 
 
 def minutes_padded(minutes: np.ndarray, interval: pd.Timedelta, extra: int) -> np.ndarray:

@@ -68,8 +68,9 @@ def _outcome(suite: str, r) -> ExpectationOutcome:  # noqa: ANN001 - GX's Expect
               "partial_unexpected_list": result.get("partial_unexpected_list", [])[:10]}
     if r.exception_info and r.exception_info.get("raised_exception"):
         detail["exception"] = r.exception_info.get("exception_message")
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + kwargs.get("column_list", [])
     return ExpectationOutcome(
-        suite, config.type, kwargs.get("column") or ",".join(kwargs.get("column_list", [])) or None,
+        suite, config.type, ",".join(columns) or None,
         bool(r.success), result.get("element_count"), result.get("unexpected_count"),
         result.get("unexpected_percent"), detail)
 

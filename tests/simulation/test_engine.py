@@ -65,7 +65,7 @@ def test_scada_is_consistent_with_the_metered_load(grid):
             if r["element_type"] == "load":
                 net[r["bus_id"]] -= r["p_mw"]
         for branch, p in flows.items():
-            f, t, _ = branch.split("-")
+            f, t = branch.split("#")[0].split("-")
             net[int(f)] -= p
             net[int(t)] += p
         assert max(abs(v) for v in net.values()) < 0.05

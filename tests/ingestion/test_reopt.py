@@ -1,0 +1,64 @@
+"""The re-optimisation trigger's decisions: load deviation, topology events, cooldown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from data_engineering.ingestion.reopt import ReoptimisationTrigger, TriggerEvent
+from data_engineering.storage.telemetry import SourceWrite
+
+T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def _scada(*totals: float) -> SourceWrite:
+    rows = [{"ts": T0 + timedelta(seconds=5 * i), "element_type": t, "element_id": f"L{b}", "p_mw": total / 2}
+            for i, total in enumerate(totals) for b, t in ((1, "load"), (2, "load"))]
+    rows += [{"ts": T0, "element_type": "generator", "element_id": "G1", "p_mw": 9999.0}]
+    return SourceWrite("scada", len(rows), len(rows), pa.Table.from_pylist(rows))
+
+
+def _topology(element: str, up: bool) -> SourceWrite:
+    rows = [{"ts": T0 + timedelta(minutes=1), "element_type": "branch", "element_id": element, "in_service": up}]
+    return SourceWrite("topology", 1, 1, pa.Table.from_pylist(rows))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _trigger(clock: Clock) -> tuple[ReoptimisationTrigger, list[TriggerEvent]]:
+    launched: list[TriggerEvent] = []
+    return ReoptimisationTrigger(launched.append, deviation_pct=5.0, cooldown_s=60.0, clock=clock), launched
+
+
+def test_small_load_moves_do_not_trigger_and_a_large_one_does() -> None:
+    trigger, launched = _trigger(Clock())
+    assert trigger([_scada(100.0, 102.0, 104.9)]) is None  # within 5 % of the first total (the reference)
+    event = trigger([_scada(106.0)])
+    assert event is not None and launched == [event]
+    assert "106.0 MW" in event.reason and "6.0 %" in event.reason and event.window_end == T0
+    assert trigger.reference_mw == 106.0  # the next deviation is measured from here
+
+
+def test_a_topology_event_triggers_at_once_and_the_cooldown_holds_the_next() -> None:
+    clock = Clock()
+    trigger, launched = _trigger(clock)
+    event = trigger([_topology("2-4", False)])
+    assert event is not None and event.reason == "topology: branch 2-4 out of service"
+    clock.now = 30.0
+    assert trigger([_topology("2-4", True)]) is None
+    clock.now = 61.0
+    assert trigger([_topology("2-4", True)]) is not None
+    assert len(launched) == 2
+
+
+def test_other_sources_are_ignored() -> None:
+    trigger, launched = _trigger(Clock())
+    weather = SourceWrite("weather", 1, 1, pa.Table.from_pylist([{"ts": T0, "temperature_c": 30.0}]))
+    assert trigger([weather]) is None and launched == []
