@@ -158,3 +158,34 @@ def test_ami_analytics_finds_the_injected_sag_and_rolls_up(world: World) -> None
     rollup = stored(db, "SELECT count(*) AS buckets, sum(readings) AS readings FROM ami_pole_rollup_1m").iloc[0]
     total = stored(db, "SELECT count(*) AS n FROM ami_readings WHERE event_ts < %s", (world.window_end,)).n[0]
     assert rollup.buckets == 10 * 10 and rollup.readings == total
+
+
+def test_a_topology_event_starts_a_dispatch_in_process_with_the_branch_out(world: World) -> None:
+    """The embedded mode's re-optimisation path: the trigger sees a switched branch in a stored
+    batch and the pipeline runs in-process; the case it solved has the branch out of service."""
+    import pyarrow as pa
+
+    from data_engineering.ingestion.reopt import InProcessLauncher, ReoptimisationTrigger
+    from data_engineering.storage.telemetry import SourceWrite
+
+    db = world.platform.db
+    switched = world.window_end - timedelta(minutes=1)
+    with db.transaction() as conn:
+        conn.execute("SELECT lascopf_ensure_partitions('topology_events', %s, %s)", (switched, switched))
+        conn.execute("INSERT INTO topology_events (ts, element_type, element_id, in_service, reason, received_ts,"
+                     " ingest_batch) VALUES (%s, 'branch', '2-4', false, 'maintenance', now(), 0)", (switched,))
+    launcher = InProcessLauncher(world.platform)
+    trigger = ReoptimisationTrigger(launcher, deviation_pct=5.0, cooldown_s=300.0)
+    rows = pa.Table.from_pylist([{"ts": switched, "element_type": "branch", "element_id": "2-4", "in_service": False}])
+    event = trigger([SourceWrite("topology", 1, 1, rows)])
+    assert event is not None and event.reason == "topology: branch 2-4 out of service"
+    for thread in launcher.threads:
+        thread.join(timeout=120)
+    run_key = f"lascopf_dispatch/reopt__{switched.isoformat()}"
+    row = stored(db, "SELECT status, case_key FROM lascopf_executions WHERE run_key = %s", (run_key,)).iloc[0]
+    assert row.status == "optimal"
+    case = read_case_objects(world.platform.lake, row.case_key.rsplit("/", 1)[0] + "/")
+    assert not case.branches.in_service[case.branches.names.index("2-4")]
+    assert "outage 2-4" not in {c.label for c in case.contingencies}
+    with db.transaction() as conn:  # later tests see the network whole again
+        conn.execute("DELETE FROM topology_events WHERE element_id = '2-4'")
