@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-DEFAULT_ARGS = {
-    "owner": "lascopf",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "execution_timeout": timedelta(minutes=20),
-}
+from data_engineering.pipelines.dag_defaults import SCHEDULING, task_defaults
+
+DEFAULT_ARGS = task_defaults(timedelta(seconds=30), timedelta(minutes=20))
 MARGIN = timedelta(minutes=10)
 
 
@@ -35,12 +30,10 @@ def _window() -> tuple:
 @dag(
     dag_id="ami_analytics",
     schedule="@hourly",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["lascopf", "ami", "analytics"],
     doc_md=__doc__,
+    **SCHEDULING,
 )
 def ami_analytics():
     @task

@@ -13,28 +13,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
-DEFAULT_ARGS = {
-    "owner": "lascopf",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=5),
-    "execution_timeout": timedelta(minutes=30),
-}
+from data_engineering.pipelines.dag_defaults import SCHEDULING, task_defaults
+
+DEFAULT_ARGS = task_defaults(timedelta(seconds=30), timedelta(minutes=30), max_retry_delay=timedelta(minutes=5))
 
 
 @dag(
     dag_id="lascopf_daily_ingest",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["lascopf", "ingest", "batch"],
     doc_md=__doc__,
+    **SCHEDULING,
 )
 def lascopf_daily_ingest():
     @task

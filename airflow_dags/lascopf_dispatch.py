@@ -16,29 +16,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-DEFAULT_ARGS = {
-    "owner": "lascopf",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=20),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=2),
-    "execution_timeout": timedelta(minutes=4),
-}
+from data_engineering.pipelines.dag_defaults import SCHEDULING, task_defaults
+
+DEFAULT_ARGS = task_defaults(timedelta(seconds=20), timedelta(minutes=4), max_retry_delay=timedelta(minutes=2))
 
 
 @dag(
     dag_id="lascopf_dispatch",
     schedule="*/5 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
     dagrun_timeout=timedelta(minutes=15),
     default_args=DEFAULT_ARGS,
     tags=["lascopf", "dispatch"],
     doc_md=__doc__,
+    **SCHEDULING,
 )
 def lascopf_dispatch():
     @task

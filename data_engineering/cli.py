@@ -275,13 +275,10 @@ def _dag(dag_id: str, logical_date: datetime):  # noqa: ANN202
 
 
 def _dispatch_summary(platform, execution: str, report: Path | None) -> Path:  # noqa: ANN001
-    import io
     import uuid
 
-    import h5py
-    import pandas as pd
-
     from data_engineering.reporting.dispatch_report import write_report
+    from data_engineering.storage.case_store import read_system_load
     from data_engineering.storage.dispatch_summary import execution_frames, execution_summary
 
     summary = execution_summary(platform.db, uuid.UUID(execution))
@@ -304,12 +301,7 @@ def _dispatch_summary(platform, execution: str, report: Path | None) -> Path:  #
         for gen, row in units.iterrows():
             grid.add_row(str(gen), *(f"{v:.1f}" for v in row))
         console.print(grid)
-    key = summary["case_key"].rsplit("/", 1)[0] + "/timeseries.h5"
-    with h5py.File(io.BytesIO(platform.lake.get(key)), "r") as h5:
-        times = pd.to_datetime([t.decode() for t in h5["time"][:]])
-        history = pd.Series(h5["history/load_mw"][:].sum(axis=1),
-                            index=pd.to_datetime([t.decode() for t in h5["history/time"][:]]))
-        forecast = pd.Series(h5["load_mw"][:].sum(axis=1), index=times)
+    history, forecast = read_system_load(platform.lake, summary["case_key"].rsplit("/", 1)[0] + "/")
     path = report or platform.settings.embedded_dir / "reports" / f"dispatch-{execution}.html"
     return write_report(path, summary, frames, history.iloc[-288:], forecast)
 

@@ -44,6 +44,13 @@ class Platform:
         return env
 
 
+def settings_lake(settings: Settings) -> Lake:
+    """The lake the settings name (a directory or an S3 bucket)."""
+    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
+    return open_lake(settings.lake_url, settings.s3_endpoint, settings.s3_access_key, secret, settings.s3_secure,
+                     settings.s3_region)
+
+
 def connect_platform(settings: Settings) -> Platform:
     """The configured servers, started elsewhere (compose, or `lascopf embedded` / the demo, which
     export their endpoints): what DAG tasks use. Nothing is started or migrated here."""
@@ -51,11 +58,8 @@ def connect_platform(settings: Settings) -> Platform:
                                         ("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap_servers)) if not value]
     if missing:
         raise RuntimeError(f"set {' and '.join(missing)}: pipeline tasks connect to running servers")
-    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
-    lake = open_lake(settings.lake_url, settings.s3_endpoint, settings.s3_access_key, secret,
-                     settings.s3_secure, settings.s3_region)
     return Platform(settings, Database(settings.database_url, "lascopf-pipeline"), settings.kafka_bootstrap_servers,
-                    lake)
+                    settings_lake(settings))
 
 
 def open_platform(settings: Settings, stack: ExitStack, durable: bool = True, ephemeral: bool = False) -> Platform:
@@ -84,9 +88,6 @@ def open_platform(settings: Settings, stack: ExitStack, durable: bool = True, ep
         bootstrap = broker.bootstrap_servers
         embedded.append(f"Tansu Kafka broker on {bootstrap}")
 
-    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
-    lake = open_lake(settings.lake_url, settings.s3_endpoint, settings.s3_access_key, secret,
-                     settings.s3_secure, settings.s3_region)
-    platform = Platform(settings, db, bootstrap, lake, embedded)
+    platform = Platform(settings, db, bootstrap, settings_lake(settings), embedded)
     platform.ensure_topics()
     return platform

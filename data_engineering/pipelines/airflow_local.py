@@ -68,13 +68,16 @@ def run_dag(dag_id: str, logical_date: datetime, conf: dict | None = None) -> Da
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    tasks, xcom = {}, {}
+    def label(row) -> str:  # noqa: ANN001 - a task instance or an XCom row
+        return row.task_id if row.map_index < 0 else f"{row.task_id}[{row.map_index}]"
+
     with create_session() as session:
-        for ti in run.get_task_instances(session=session):
-            label = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-            tasks[label] = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
-        for row in session.query(XComModel).filter(XComModel.dag_id == dag_id, XComModel.run_id == run.run_id):
-            label = row.task_id if row.map_index < 0 else f"{row.task_id}[{row.map_index}]"
-            xcom[label] = row.value
-    state = run.state.value if hasattr(run.state, "value") else str(run.state)
-    return DagRunOutcome(dag_id, run.run_id, state, tasks, xcom)
+        tasks = {label(ti): _state(ti.state) for ti in run.get_task_instances(session=session)}
+        xcom = {label(row): row.value for row in
+                session.query(XComModel).filter(XComModel.dag_id == dag_id, XComModel.run_id == run.run_id)}
+    return DagRunOutcome(dag_id, run.run_id, _state(run.state), tasks, xcom)
+
+
+def _state(state: object) -> str:
+    """Airflow states are str enums; `None` (never scheduled) stays visible as 'None'."""
+    return str(getattr(state, "value", state))

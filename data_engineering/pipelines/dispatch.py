@@ -16,6 +16,7 @@ import orjson
 import pandas as pd
 
 from data_engineering.pipelines.artifacts import execution_id, get_frame, put_frame, run_prefix
+from data_engineering.pipelines.quality_gate import gate, quality_limits
 from data_engineering.runtime import Platform
 
 log = logging.getLogger(__name__)
@@ -63,30 +64,6 @@ def extract(platform: Platform, run: DispatchRun) -> dict:
             "counts": {"ami": len(ami), "scada": len(scada), "history": len(history)}}
 
 
-def quality_limits(platform: Platform):  # noqa: ANN201
-    from data_engineering.validation.suites import QualityLimits
-
-    s = platform.settings
-    return QualityLimits(nominal_frequency_hz=s.nominal_frequency_hz,
-                         voltage_band_pu=(s.quality_voltage_min_pu, s.quality_voltage_max_pu),
-                         voltage_mostly=s.quality_voltage_mostly, frequency_band_hz=s.quality_frequency_band_hz)
-
-
-def gate(platform: Platform, run_key: str, batches: list, window: tuple[datetime | None, datetime | None],
-         quality_run_id: uuid.UUID, pipeline: str = PIPELINE) -> uuid.UUID:
-    """Run the suites, store the result and Data Docs, raise `QualityGateFailed` if any failed."""
-    from data_engineering.storage.quality import store_quality_run, write_docs
-    from data_engineering.validation.gate import QualityGateFailed, run_gate
-
-    result = run_gate(batches, quality_run_id)
-    docs_key = write_docs(platform.lake, pipeline, result)
-    with platform.db.transaction() as conn:
-        store_quality_run(conn, result, pipeline, run_key, window, docs_key)
-    if not result.success:
-        raise QualityGateFailed(result, docs_key)
-    return result.quality_run_id
-
-
 def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
     """AMI and SCADA suites on the live window; the quality run id when it passes."""
     from data_engineering.contracts.telemetry import SCADA_MEASUREMENT, ami_reading
@@ -99,7 +76,7 @@ def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
                (scada_suite(SCADA_MEASUREMENT, limits), scada)]
     window = (datetime.fromisoformat(extracted["window_start"]), datetime.fromisoformat(extracted["window_end"]))
     quality_run_id = uuid.uuid5(run.execution_id, "telemetry")
-    return str(gate(platform, run.run_key, batches, window, quality_run_id))
+    return str(gate(platform, run.run_key, batches, window, quality_run_id, PIPELINE))
 
 
 def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
@@ -164,7 +141,8 @@ def build(platform: Platform, run: DispatchRun, transformed: dict) -> dict:
                           contingencies=s.dispatch_contingencies)
     tables = case_tables(case)
     gate(platform, run.run_key, [(suite, tables[suite.name]) for suite in case_suites()],
-         (forecast.index[0].to_pydatetime(), forecast.index[-1].to_pydatetime()), uuid.uuid5(run.execution_id, "case"))
+         (forecast.index[0].to_pydatetime(), forecast.index[-1].to_pydatetime()), uuid.uuid5(run.execution_id, "case"),
+         PIPELINE)
     digest = case_hash(case)
     history = get_frame(platform.lake, transformed["history"])
     stored = write_case_objects(platform.lake, case, digest, forecast.index, history)

@@ -3,7 +3,7 @@
 record by record against their contract (bad rows dead-lettered with the reason, as the stream
 does), the good rows pass a Great Expectations gate as a batch, and then load through the same
 writer as the stream (idempotent on the natural key, archived to the lake). A file is taken once
-(by key and content hash) and moved to `archive/`; a file that fails the gate is moved to
+(by key; its content hash is recorded) and moved to `archive/`; a file that fails the gate is moved to
 `rejected/` with nothing loaded."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from data_engineering.contracts.spec import Source
 from data_engineering.ingestion.buffer import RecordBuffer
 from data_engineering.ingestion.decode import Coordinates, MessageDecoder
 from data_engineering.pipelines.artifacts import NAMESPACE
-from data_engineering.pipelines.dispatch import gate, quality_limits
+from data_engineering.pipelines.quality_gate import gate, quality_limits
 from data_engineering.runtime import Platform
 from data_engineering.storage.archive import write_objects
 from data_engineering.storage.telemetry import TelemetryWriter
@@ -47,7 +47,7 @@ class LandingOutcome:
 
 
 def pending_files(platform: Platform) -> list[str]:
-    """Landing objects not yet taken (a re-dropped file with new content counts as new)."""
+    """Landing objects not yet taken. A key is taken once: a corrected export goes in under a new name."""
     prefix = platform.settings.landing_prefix
     keys = [k for k in platform.lake.list(prefix) if k.endswith(SUFFIXES)]
     with platform.db.connect(autocommit=True) as conn:
@@ -89,25 +89,23 @@ def load_file(platform: Platform, key: str) -> LandingOutcome:
     good, dead = MessageDecoder(source).decode(envelope, Coordinates(key, 0, 0))
     log.info("%s: %d rows, %d pass the %s contract, %d dead-lettered", key, len(frame), len(good), source.name,
              len(dead))
-    buffer = RecordBuffer(source)
     quality_run_id = uuid.uuid5(NAMESPACE, f"{key}@{digest}")
-    if good:
-        rows = buffer.to_arrow(good, [int(time.time() * 1000)] * len(good), 0)
-        batch = rows.to_pandas()
-        suite = _suite(platform, source)
-        try:
-            gate(platform, key, [(suite, _prepare(platform, source, batch))], (None, None), quality_run_id, PIPELINE)
-        except QualityGateFailed as exc:
-            return _finish(platform, key, digest, source, "rejected", 0, len(dead), 0, quality_run_id, str(exc))
     with platform.db.connect(autocommit=True) as conn:
         writer = TelemetryWriter(conn)
-        batch_id = writer.next_batch_id()
-        table = buffer.to_arrow(good, [int(time.time() * 1000)] * len(good), batch_id) if good else None
-        writes, objects = writer.write(batch_id, {source: table} if table is not None else {}, dead)
+        batch_id = writer.next_batch_id()  # a rejected file leaves a gap in the sequence, nothing else
+        rows = RecordBuffer(source).to_arrow(good, [int(time.time() * 1000)] * len(good), batch_id) if good else None
+        if rows is not None:
+            batch = _prepare(platform, source, rows.to_pandas())
+            try:
+                gate(platform, key, [(_suite(platform, source), batch)], (None, None), quality_run_id, PIPELINE)
+            except QualityGateFailed as exc:
+                return _finish(platform, key, data, digest, source, "rejected", 0, len(dead), 0, quality_run_id,
+                               str(exc))
+        writes, objects = writer.write(batch_id, {} if rows is None else {source: rows}, dead)
         write_objects(lake, objects)
         writer.mark_written([o.key for o in objects])
     inserted = sum(w.inserted for w in writes)
-    return _finish(platform, key, digest, source, "loaded", inserted, len(dead), len(good) - inserted,
+    return _finish(platform, key, data, digest, source, "loaded", inserted, len(dead), len(good) - inserted,
                    quality_run_id if good else None)
 
 
@@ -133,12 +131,12 @@ def _prepare(platform: Platform, source: Source, batch: pd.DataFrame) -> pd.Data
     return prepare_ami(batch.merge(topology, on="meter_id", how="left"))
 
 
-def _finish(platform: Platform, key: str, digest: str, source: Source, status: str, loaded: int, dead: int,
-            duplicates: int, quality_run_id: uuid.UUID | None, reason: str = "") -> LandingOutcome:
+def _finish(platform: Platform, key: str, data: bytes, digest: str, source: Source, status: str, loaded: int,
+            dead: int, duplicates: int, quality_run_id: uuid.UUID | None, reason: str = "") -> LandingOutcome:
     """Record the file as taken and move it out of the landing prefix (copy, then delete)."""
     lake = platform.lake
     target = ("archive/" if status == "loaded" else "rejected/") + key
-    lake.put(target, lake.get(key))
+    lake.put(target, data)
     with platform.db.transaction() as conn:
         conn.execute("INSERT INTO landing_files (object_key, content_sha256, source, status, rows_loaded,"
                      " rows_dead_lettered, quality_run_id, archived_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"

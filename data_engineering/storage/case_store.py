@@ -71,6 +71,18 @@ def write_case_objects(lake: Lake, case: Case, content_hash: str, times: pd.Date
     return stored
 
 
+def read_system_load(lake: Lake, prefix: str) -> tuple[pd.Series, pd.Series]:
+    """System load (MW, summed over buses) from a stored case's HDF5: the history the forecast was
+    fitted on, and the case's own intervals (the forecast)."""
+    def index(dataset: h5py.Dataset) -> pd.DatetimeIndex:
+        return pd.to_datetime([t.decode() for t in dataset[:]])
+
+    with h5py.File(io.BytesIO(lake.get(f"{prefix}timeseries.h5")), "r") as h5:
+        history = pd.Series(h5["history/load_mw"][:].sum(axis=1), index=index(h5["history/time"]))
+        forecast = pd.Series(h5["load_mw"][:].sum(axis=1), index=index(h5["time"]))
+    return history, forecast
+
+
 def read_case_objects(lake: Lake, prefix: str) -> Case:
     """The case as the solver reads it from the `.m` file and sidecar."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,32 @@
+"""The quality gate as pipelines use it: suites run on in-memory batches, the result stored (rows
+in PostgreSQL, Data Docs in the lake) before a failure is raised."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from data_engineering.runtime import Platform
+from data_engineering.storage.quality import store_quality_run, write_docs
+from data_engineering.validation.gate import QualityGateFailed, run_gate
+from data_engineering.validation.suites import QualityLimits
+
+
+def quality_limits(platform: Platform) -> QualityLimits:
+    """The bands the settings give (`QUALITY_*`, nominal frequency)."""
+    s = platform.settings
+    return QualityLimits(nominal_frequency_hz=s.nominal_frequency_hz,
+                         voltage_band_pu=(s.quality_voltage_min_pu, s.quality_voltage_max_pu),
+                         voltage_mostly=s.quality_voltage_mostly, frequency_band_hz=s.quality_frequency_band_hz)
+
+
+def gate(platform: Platform, run_key: str, batches: list, window: tuple[datetime | None, datetime | None],
+         quality_run_id: uuid.UUID, pipeline: str) -> uuid.UUID:
+    """Run the suites, store the result and Data Docs, raise `QualityGateFailed` if any failed."""
+    result = run_gate(batches, quality_run_id)
+    docs_key = write_docs(platform.lake, pipeline, result)
+    with platform.db.transaction() as conn:
+        store_quality_run(conn, result, pipeline, run_key, window, docs_key)
+    if not result.success:
+        raise QualityGateFailed(result, docs_key)
+    return result.quality_run_id
