@@ -2,9 +2,12 @@
 ### AMI analytics
 
 Every hour, for the data interval (and a margin before it, so events and buckets that straddle the
-boundary are complete): refresh the 1- and 5-minute pole rollups, detect voltage sags (gaps and
-islands per meter: below 0.9 pu for at least 5 s, never joined across missing samples), and compute
-the next day's demand-response baselines. All upserts: reruns are safe.
+boundary are complete): refresh the 1- and 5-minute meter rollups (continuous aggregates on
+TimescaleDB, incrementally refreshed tables otherwise; the pole rollups are views over them), detect
+voltage sags (gaps and islands per meter: below `ANALYTICS_SAG_THRESHOLD_PU` of nominal for at least
+`ANALYTICS_SAG_MIN_DURATION_S`, never joined across missing samples, with an ANSI C84.1 severity
+band), and publish the next day's demand-response baselines (X-of-Y like days, holidays excluded).
+All upserts: reruns are safe.
 """
 
 from __future__ import annotations
@@ -38,24 +41,26 @@ def _window() -> tuple:
 def ami_analytics():
     @task
     def refresh_rollups() -> dict:
-        from data_engineering.analytics.refresh import refresh_rollups
+        from data_engineering.analytics.rollups import refresh_rollups
         from data_engineering.pipelines.airflow_runtime import platform
 
         return refresh_rollups(platform().db, *_window())
 
     @task
     def detect_sags() -> int:
-        from data_engineering.analytics.refresh import detect_sags
+        from data_engineering.analytics.sags import detect_sags
         from data_engineering.pipelines.airflow_runtime import platform
 
-        return detect_sags(platform().db, *_window())
+        p = platform()
+        return detect_sags(p.db, *_window(), p.settings.sag_rule())
 
     @task
     def dr_baselines(rollups: dict) -> int:
-        from data_engineering.analytics.refresh import compute_dr_baselines
+        from data_engineering.analytics.dr import store_day_baselines
         from data_engineering.pipelines.airflow_runtime import platform
 
-        return compute_dr_baselines(platform().db, (_window()[1] + timedelta(days=1)).date())
+        p = platform()
+        return store_day_baselines(p.db, (_window()[1] + timedelta(days=1)).date(), p.settings.baseline_rule())
 
     dr_baselines(refresh_rollups())
     detect_sags()

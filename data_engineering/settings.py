@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     quality_voltage_mostly: float = Field(default=0.95, gt=0, le=1)
     quality_frequency_band_hz: float = Field(default=0.5, gt=0)
 
+    # AMI analytics (ami_analytics DAG and the API).
+    analytics_sag_threshold_pu: float = Field(default=0.9, gt=0, le=1, description="sag: below this share of nominal")
+    analytics_sag_min_duration_s: float = Field(default=5.0, gt=0, description="sag: for at least this long")
+    analytics_sample_interval_s: float = Field(default=1.0, gt=0, description="AMI sampling interval")
+    dr_x_days: int = Field(default=5, ge=1, description="DR baseline: the X highest of")
+    dr_y_days: int = Field(default=10, ge=1, description="DR baseline: the Y most recent like days")
+    dr_lookback_days: int = Field(default=45, ge=1)
+    dr_adjust_hours: float = Field(default=2.0, ge=0, description="same-day adjustment window length")
+    dr_adjust_lead_hours: float = Field(default=1.0, ge=0, description="adjustment window ends this long before")
+    dr_adjust_cap: float = Field(default=0.2, ge=0, lt=1, description="adjustment factor capped to 1 ± cap")
+    dr_holiday_country: str = Field(default="US", description="holiday calendar (python-holidays country code)")
+
     # Batch loads from the lake's landing prefix (lascopf_daily_ingest DAG).
     landing_prefix: str = "landing/"
 
@@ -105,6 +117,18 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.database_url and ":change-me@" in self.database_url:
             raise ValueError("DATABASE_URL carries the placeholder password; refusing to run in production")
         return self
+
+    def sag_rule(self):  # noqa: ANN201 - analytics.sags.SagRule (imported lazily: settings import nothing heavy)
+        from data_engineering.analytics.sags import SagRule
+
+        return SagRule(self.analytics_sag_threshold_pu, self.analytics_sag_min_duration_s,
+                       self.analytics_sample_interval_s)
+
+    def baseline_rule(self):  # noqa: ANN201 - analytics.dr.BaselineRule
+        from data_engineering.analytics.dr import BaselineRule
+
+        return BaselineRule(self.dr_x_days, self.dr_y_days, self.dr_lookback_days, self.dr_adjust_hours,
+                            self.dr_adjust_lead_hours, self.dr_adjust_cap, self.dr_holiday_country)
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

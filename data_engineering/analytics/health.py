@@ -1,0 +1,26 @@
+"""Pole and feeder health per hour or day (`sql/analytics/health.sql`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from psycopg import sql
+
+from data_engineering.analytics.queries import query, records
+from data_engineering.storage.database import Database
+
+Level = Literal["pole", "feeder"]
+Period = Literal["hour", "day"]
+
+
+def health(db: Database, level: Level, period: Period, start: datetime, end: datetime,
+           ids: list[str] | None = None) -> list[dict]:
+    """One row per pole (or feeder) and period: completeness, shares outside ANSI C84.1 ranges,
+    peak kW and voltage volatility."""
+    if level not in ("pole", "feeder") or period not in ("hour", "day"):
+        raise ValueError(f"level must be pole or feeder and period hour or day, not {level!r} / {period!r}")
+    statement = sql.SQL(query("health")).format(group=sql.Identifier(f"{level}_id"))
+    with db.connect(autocommit=True) as conn:
+        cur = conn.execute(statement, {"period": f"1 {period}", "start": start, "end": end, "group_ids": ids})
+        return records(cur)
