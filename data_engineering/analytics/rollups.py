@@ -19,7 +19,9 @@ _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # the time_bucket origin both engines
 
 
 def align(start: datetime, end: datetime, width: timedelta) -> tuple[datetime, datetime]:
-    """[start, end) widened to whole buckets of `width`."""
+    """[start, end) widened to whole buckets of `width` (plain datetimes out, whatever came in:
+    Airflow hands over pendulum ones)."""
+    start, end = (datetime.fromtimestamp(t.timestamp(), UTC) for t in (start, end))
     lo = start - (start - _EPOCH) % width
     hi = end if (end - _EPOCH) % width == timedelta(0) else end - (end - _EPOCH) % width + width
     return lo, hi

@@ -155,7 +155,7 @@ def test_ami_analytics_finds_the_injected_sag_and_rolls_up(world: World) -> None
     assert set(sags.pole_id) == {SAG.pole_id} and len(sags) == 4  # every meter on the pole, nothing else
     assert (sags.duration_s == SAG.duration_s).all() and (sags.min_vm_pu < 0.75).all()
     assert (sags.start_ts == START + timedelta(seconds=SAG.start_s)).all()
-    rollup = stored(db, "SELECT count(*) AS buckets, sum(readings) AS readings FROM ami_pole_rollup_1m").iloc[0]
+    rollup = stored(db, "SELECT count(*) AS buckets, sum(readings)::bigint AS readings FROM ami_pole_rollup_1m").iloc[0]
     total = stored(db, "SELECT count(*) AS n FROM ami_readings WHERE event_ts < %s", (world.window_end,)).n[0]
     assert rollup.buckets == 10 * 10 and rollup.readings == total
 
