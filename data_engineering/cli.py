@@ -21,6 +21,8 @@ from data_engineering.settings import Settings
 app = typer.Typer(help="PowerLASCOPF data platform", no_args_is_help=True, pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+api_app = typer.Typer(help="The HTTP API: `lascopf api` serves it", invoke_without_command=True)
+app.add_typer(api_app, name="api")
 console = Console()
 
 
@@ -137,6 +139,58 @@ def db_migrate() -> None:
         raise typer.BadParameter("set DATABASE_URL (the embedded server migrates itself on start)")
     applied = migrate(Database(settings.database_url))
     console.print(f"applied {len(applied)} migration(s)" if applied else "schema is current")
+
+
+@api_app.callback()
+def api(ctx: typer.Context) -> None:
+    """Serve the API on API_HOST:API_PORT (docs at /docs); an admin key is created and shown once
+    when there is none."""
+    if ctx.invoked_subcommand is None:
+        from data_engineering.api.cli import serve
+
+        serve(_settings(), console)
+
+
+def _role(name: str):  # noqa: ANN202 - api.security.Role
+    from data_engineering.api.security import Role
+
+    try:
+        return Role[name]
+    except KeyError:
+        raise typer.BadParameter(f"role is one of {', '.join(r.name for r in Role)}") from None
+
+
+@api_app.command("key-create")
+def api_key_create(name: Annotated[str, typer.Option(help="who or what uses the key")],
+                   role: Annotated[str, typer.Option(help="viewer | analyst | operator | admin")] = "viewer") -> None:
+    """Create an API key; it is printed once (only its SHA-256 digest is stored)."""
+    from data_engineering.api.cli import key_create
+
+    key_id, key = key_create(_settings(), name, _role(role))
+    console.print(f"key {key_id} ({role}) for {name}:\n{key}")
+
+
+@api_app.command("key-revoke")
+def api_key_revoke(key_id: str) -> None:
+    """Revoke an API key by its id."""
+    import uuid
+
+    from data_engineering.api.cli import key_revoke
+
+    console.print("revoked" if key_revoke(_settings(), uuid.UUID(key_id)) else "no such active key")
+
+
+@api_app.command("token")
+def api_token(subject: Annotated[str, typer.Option(help="who the token is for")],
+              role: Annotated[str, typer.Option(help="viewer | analyst | operator | admin")] = "viewer",
+              ttl_minutes: Annotated[int | None, typer.Option(help="default: API_JWT_TTL_MINUTES")] = None) -> None:
+    """Mint a JWT signed with API_JWT_SECRET (send as `Authorization: Bearer <token>`)."""
+    from data_engineering.api.cli import token
+
+    try:
+        console.print(token(_settings(), subject, _role(role), ttl_minutes), soft_wrap=True)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "minioadmin", "password", "secret"}
@@ -108,6 +108,22 @@ class Settings(BaseSettings):
     airflow_username: str | None = None
     airflow_password: SecretStr | None = None
 
+    # The HTTP API (`lascopf api`).
+    api_host: str = Field(default="127.0.0.1", description="bind address (0.0.0.0 in a container)")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_jwt_secret: SecretStr | None = Field(default=None, description="HS256 secret for bearer tokens; unset = "
+                                                                        "API keys only")
+    api_jwt_ttl_minutes: int = Field(default=60, ge=1, description="lifetime of tokens `lascopf api token` mints")
+    api_pool_size: int = Field(default=8, ge=1, description="database connections the API keeps")
+    api_statement_timeout_s: float = Field(default=10.0, gt=0, description="a query running longer is cancelled")
+    api_stream_poll_s: float = Field(default=1.0, gt=0, description="WebSocket: new readings looked for this often")
+    api_stream_backlog_s: float = Field(default=10.0, ge=0, description="WebSocket: readings this old sent first")
+
+    @field_validator("api_jwt_secret", "airflow_password", "s3_secret_key", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> Settings:
         if self.environment == "production" and self.lake_url.startswith("s3://"):
@@ -116,6 +132,11 @@ class Settings(BaseSettings):
                 raise ValueError("S3_SECRET_KEY is unset or a placeholder; refusing to run in production")
         if self.environment == "production" and self.database_url and ":change-me@" in self.database_url:
             raise ValueError("DATABASE_URL carries the placeholder password; refusing to run in production")
+        if self.environment == "production" and self.api_jwt_secret is not None:
+            jwt_secret = self.api_jwt_secret.get_secret_value()
+            if jwt_secret.lower() in PLACEHOLDER_SECRETS or len(jwt_secret) < 32:
+                raise ValueError("API_JWT_SECRET is a placeholder or shorter than 32 characters; refusing to run "
+                                 "in production")
         return self
 
     def sag_rule(self):  # noqa: ANN201 - analytics.sags.SagRule (imported lazily: settings import nothing heavy)

@@ -84,7 +84,8 @@ def store_day_baselines(db: Database, day: date, rule: BaselineRule = BaselineRu
         " ON CONFLICT (pole_id, baseline_day, slot) DO UPDATE SET baseline_kw = EXCLUDED.baseline_kw,"
         " days_used = EXCLUDED.days_used").format(estimate=sql.SQL(query("dr_estimate")))
     with db.transaction() as conn:
-        n = conn.execute(statement, {"day": day, **_params(rule, start, start + timedelta(days=1), False, None)}).rowcount
+        params = _params(rule, start, start + timedelta(days=1), False, None)
+        n = conn.execute(statement, {"day": day, **params}).rowcount
     log.info("DR baselines for %s (%d of %d like days): %d pole-slots", day.isoformat(), rule.x_days, rule.y_days, n)
     return n
 

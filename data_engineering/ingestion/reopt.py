@@ -119,15 +119,21 @@ class AirflowApiLauncher:
         self.username, self.password, self.dag_id = username, password, dag_id
 
     def __call__(self, event: TriggerEvent) -> None:
+        self.start_run({"window_end": event.window_end.isoformat(), "reason": event.reason})
+
+    def start_run(self, conf: dict, run_id: str | None = None) -> str:
+        """POST a DAG run (with `run_id` when given, so the caller knows its execution id); its id."""
         import httpx
 
+        body: dict = {"logical_date": None, "conf": conf}
+        if run_id:
+            body["dag_run_id"] = run_id
         with httpx.Client(base_url=self.api_url, timeout=30) as client:
             token = client.post("/auth/token", json={"username": self.username, "password": self.password})
             token.raise_for_status()
-            response = client.post(
-                f"/api/v2/dags/{self.dag_id}/dagRuns",
-                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-                json={"logical_date": None, "conf": {"window_end": event.window_end.isoformat(),
-                                                     "reason": event.reason}})
+            response = client.post(f"/api/v2/dags/{self.dag_id}/dagRuns", json=body,
+                                   headers={"Authorization": f"Bearer {token.json()['access_token']}"})
             response.raise_for_status()
-            log.info("Airflow run %s started: %s", response.json().get("dag_run_id"), event.reason)
+            started = response.json().get("dag_run_id", run_id)
+            log.info("Airflow run %s started: %s", started, conf.get("reason", ""))
+            return started

@@ -83,7 +83,7 @@ def reference_health(level: str, group: str, hour: int) -> dict:
     span = sum(max(r[2] for r in rs) - min(r[2] for r in rs) + 1 for rs in by_meter.values())
     pu = [(r[3] / nominal[r[1]]) for r in mine]
     minute_kw: dict[datetime, float] = {}
-    for m, rs in by_meter.items():
+    for rs in by_meter.values():
         for minute in {r[0].replace(second=0) for r in rs}:
             kws = [r[4] for r in rs if r[0].replace(second=0) == minute]
             minute_kw[minute] = minute_kw.get(minute, 0.0) + sum(kws) / len(kws)

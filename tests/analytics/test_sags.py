@@ -27,7 +27,8 @@ def events(db: Database) -> pd.DataFrame:
         return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
 
 
-def expected(sim, sags=SAGS, rule: SagRule = SagRule()) -> set[tuple]:  # noqa: ANN001
+def expected(sim, sags=SAGS, rule: SagRule | None = None) -> set[tuple]:  # noqa: ANN001
+    rule = rule or SagRule()
     f = sim.fleet
     out = set()
     for d in sags:

@@ -1,0 +1,96 @@
+"""The API on a migrated database holding simulated AMI data (with injected sags), a solved and
+stored LASCOPF execution, and one API key per role."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from data_engineering.analytics.rollups import refresh_rollups
+from data_engineering.analytics.sags import detect_sags
+from data_engineering.api.app import create_app
+from data_engineering.api.keys import create_api_key
+from data_engineering.api.runs import RunOrder
+from data_engineering.api.security import Role
+from data_engineering.embedded.postgres import PostgresServer
+from data_engineering.settings import Settings
+from data_engineering.simulation.engine import Disturbance
+from data_engineering.solver.cases import load_case
+from data_engineering.solver.options import SolveOptions
+from data_engineering.solver.solve import solve_lascopf
+from data_engineering.storage.database import Database
+from data_engineering.storage.migrations import migrate
+from data_engineering.storage.results import ExecutionRecord, store_execution
+from tests.analytics.conftest import START, fleet, load
+
+JWT_SECRET = "test-secret-" + "x" * 32
+SAG = Disturbance("sag", 600.0, 12.0, 0.6, pole_id="p-00001")
+
+
+class RecordingRuns:
+    """Queues orders without running them: the dispatch pipeline has its own tests (tests/pipelines);
+    here the API's side of queueing is under test."""
+
+    name = "in_process"
+
+    def __init__(self) -> None:
+        self.orders: list[RunOrder] = []
+
+    def __call__(self, order: RunOrder) -> None:
+        self.orders.append(order)
+
+
+@dataclass
+class Api:
+    client: TestClient
+    db: Database
+    keys: dict[str, str]
+    execution_id: uuid.UUID
+    runs: RecordingRuns
+    pole_ids: list[str] = field(default_factory=list)
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[role]}
+
+
+@pytest.fixture(scope="module")
+def api(pg_server: PostgresServer) -> Iterator[Api]:
+    name = f"api_{uuid.uuid4().hex[:10]}"
+    db = Database(pg_server.create_database(name))
+    migrate(db)
+    sim = fleet(n_meters=16, disturbances=(SAG,))
+    load(db, sim, 1800)
+    refresh_rollups(db, START, START + timedelta(seconds=1800))
+    detect_sags(db, START, START + timedelta(seconds=1800))
+    execution = _store_execution(db)
+    with db.transaction() as conn:
+        keys = {role.name: create_api_key(conn, f"test-{role.name}", role)[1] for role in Role}
+    runs = RecordingRuns()
+    settings = Settings(_env_file=None, environment="test", api_jwt_secret=JWT_SECRET, api_stream_poll_s=0.05,
+                        api_stream_backlog_s=10 * 365 * 86400)
+    with TestClient(create_app(settings, db.url, runs_launcher=runs)) as client:
+        yield Api(client, db, keys, execution, runs, list(sim.fleet.pole_ids))
+    pg_server.drop_database(name)
+
+
+def _store_execution(db: Database) -> uuid.UUID:
+    case = load_case("pglib_opf_case5_pjm", intervals=3, emergency_factor=1.5)
+    result = solve_lascopf(case, SolveOptions(method="admm")).to_json(case)
+    assert result["status"] == "optimal"
+    execution_id = uuid.uuid4()
+    times = pd.date_range(START, periods=case.intervals, freq="1h", tz=UTC)
+    record = ExecutionRecord(execution_id, "tests/api", "cases/pglib_opf_case5_pjm/x", "x" * 16, None, START,
+                             START + timedelta(minutes=15), None, None, 1.5, 4.0)
+    with db.transaction() as conn:
+        store_execution(conn, record, case, result, times)
+    return execution_id
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
