@@ -213,23 +213,19 @@ def publish(platform: Platform, run: DispatchRun, execution: str) -> dict:
         producer.send(topic, key=execution.encode(), value=orjson.dumps(summary, default=str)).get(timeout=30)
     finally:
         producer.close()
-    if platform.settings.pushgateway_url:
-        push_metrics(platform.settings.pushgateway_url, summary)
+    push_metrics(platform.settings.pushgateway_url, summary)
     log.info("published execution %s to %s: %s", execution, topic, summary)
     return summary
 
 
-def push_metrics(url: str, summary: dict) -> None:
-    from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+def push_metrics(url: str | None, summary: dict) -> None:
+    from data_engineering.pipelines.metrics_push import push_gauges
 
-    registry = CollectorRegistry()
-    for name, help_text, value in (
-            ("lascopf_dispatch_objective_usd", "objective of the last dispatch", summary["objective_usd"]),
-            ("lascopf_dispatch_solve_seconds", "solver time of the last dispatch", summary["solve_time_s"]),
-            ("lascopf_dispatch_iterations", "solver iterations of the last dispatch", summary["iterations"]),
-            ("lascopf_dispatch_optimal", "1 if the last dispatch was optimal", summary["status"] == "optimal")):
-        Gauge(name, help_text, registry=registry).set(float(value or 0.0))
-    push_to_gateway(url, job=PIPELINE, registry=registry)
+    push_gauges(url, PIPELINE, [
+        ("lascopf_dispatch_objective_usd", "objective of the last dispatch", summary["objective_usd"]),
+        ("lascopf_dispatch_solve_seconds", "solver time of the last dispatch", summary["solve_time_s"]),
+        ("lascopf_dispatch_iterations", "solver iterations of the last dispatch", summary["iterations"]),
+        ("lascopf_dispatch_optimal", "1 if the last dispatch was optimal", summary["status"] == "optimal")])
 
 
 def run_dispatch(platform: Platform, run: DispatchRun) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from data_engineering.pipelines.metrics_push import push_gauges
 from data_engineering.runtime import Platform
 from data_engineering.storage.quality import store_quality_run, write_docs
 from data_engineering.validation.gate import QualityGateFailed, run_gate
@@ -27,6 +28,10 @@ def gate(platform: Platform, run_key: str, batches: list, window: tuple[datetime
     docs_key = write_docs(platform.lake, pipeline, result)
     with platform.db.transaction() as conn:
         store_quality_run(conn, result, pipeline, run_key, window, docs_key)
+    push_gauges(platform.settings.pushgateway_url, "lascopf_quality_gate", [
+        ("lascopf_quality_gate_passed", "1 if the last gate run passed", result.success),
+        ("lascopf_quality_failed_expectations", "expectations that failed in the last gate run",
+         len(result.failures))], {"pipeline": pipeline})
     if not result.success:
         raise QualityGateFailed(result, docs_key)
     return result.quality_run_id
