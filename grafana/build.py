@@ -47,7 +47,8 @@ EXECUTION = Variable("execution", "SELECT execution_id::text AS __value, run_key
 POLE = Variable("pole", "SELECT pole_id FROM poles ORDER BY pole_id", "Pole")
 
 DASHBOARDS = (
-    Dashboard("lascopf-grid", "Grid telemetry overview", "SCADA loads, units, voltages and frequency; weather and prices.", (
+    Dashboard("lascopf-grid", "Grid telemetry overview",
+              "SCADA loads, units, voltages and frequency; weather and prices.", (
         Panel("System load (MW)", "SELECT time_bucket('$__interval', ts) AS time, sum(p_mw) / count(DISTINCT ts) AS "
               "load_mw FROM scada_measurements WHERE element_type = 'load' AND $__timeFilter(ts) GROUP BY 1 ORDER BY 1",
               unit="MW", columns=("time", "load_mw")),
@@ -58,8 +59,8 @@ DASHBOARDS = (
               "max(vm_pu) AS vm_max_pu FROM scada_measurements WHERE element_type = 'bus' AND $__timeFilter(ts) "
               "GROUP BY 1 ORDER BY 1", columns=("time", "vm_min_pu", "vm_max_pu")),
         Panel("Frequency (Hz)", "SELECT time_bucket('$__interval', ts) AS time, avg(freq_hz) AS freq_hz FROM "
-              "scada_measurements WHERE freq_hz IS NOT NULL AND $__timeFilter(ts) GROUP BY 1 ORDER BY 1", unit="hertz",
-              columns=("time", "freq_hz")),
+              "scada_measurements WHERE freq_hz IS NOT NULL AND $__timeFilter(ts) GROUP BY 1 ORDER BY 1",
+              unit="hertz", columns=("time", "freq_hz")),
         Panel("Temperature (°C)", "SELECT time_bucket('$__interval', ts) AS time, station_id AS metric, "
               "avg(temperature_c) AS temperature_c FROM weather_observations WHERE $__timeFilter(ts) GROUP BY 1, 2 "
               "ORDER BY 1", unit="celsius", columns=("time", "metric", "temperature_c")),
@@ -78,12 +79,12 @@ DASHBOARDS = (
               "WHERE pole_id = '$pole' AND $__timeFilter(bucket) ORDER BY 1", columns=("time", "power_kw", "vm_pu_avg")),
         Panel("Samples outside Range A by feeder (%)", "SELECT time_bucket('$__interval', r.bucket) AS time, "
               "t.feeder_id AS metric, 100.0 * sum(r.outside_range_a) / sum(r.readings) AS outside_range_a_pct FROM "
-              "ami_meter_rollup_5m r JOIN meter_topology t USING (meter_id) WHERE $__timeFilter(r.bucket) GROUP BY 1, 2 "
-              "ORDER BY 1", unit="percent", columns=("time", "metric", "outside_range_a_pct")),
+              "ami_meter_rollup_5m r JOIN meter_topology t USING (meter_id) WHERE $__timeFilter(r.bucket) "
+              "GROUP BY 1, 2 ORDER BY 1", unit="percent", columns=("time", "metric", "outside_range_a_pct")),
         Panel("Completeness by feeder (%)", "SELECT time_bucket('$__interval', r.bucket) AS time, t.feeder_id AS "
               "metric, 100.0 * sum(r.readings) / sum(r.seq_max - r.seq_min + 1) AS completeness_pct FROM "
-              "ami_meter_rollup_5m r JOIN meter_topology t USING (meter_id) WHERE $__timeFilter(r.bucket) GROUP BY 1, 2 "
-              "ORDER BY 1", unit="percent", columns=("time", "metric", "completeness_pct")),
+              "ami_meter_rollup_5m r JOIN meter_topology t USING (meter_id) WHERE $__timeFilter(r.bucket) "
+              "GROUP BY 1, 2 ORDER BY 1", unit="percent", columns=("time", "metric", "completeness_pct")),
         Panel("DR baselines for today (kW)", "SELECT baseline_day + slot * interval '5 minutes' AS time, pole_id AS "
               "metric, baseline_kw FROM dr_baselines WHERE pole_id = '$pole' AND baseline_day = $__timeTo()::date "
               "ORDER BY 1", columns=("time", "metric", "baseline_kw")),
