@@ -76,7 +76,8 @@ DASHBOARDS = (
               "voltage_sag_events WHERE $__timeFilter(start_ts) ORDER BY start_ts DESC LIMIT 500", kind="table",
               columns=("start_ts", "end_ts", "meter_id", "pole_id", "duration_s", "min_vm_pu", "severity")),
         Panel("Pole $pole: kW and voltage", "SELECT bucket AS time, power_kw, vm_pu_avg FROM ami_pole_rollup_1m "
-              "WHERE pole_id = '$pole' AND $__timeFilter(bucket) ORDER BY 1", columns=("time", "power_kw", "vm_pu_avg")),
+              "WHERE pole_id = '$pole' AND $__timeFilter(bucket) ORDER BY 1",
+              columns=("time", "power_kw", "vm_pu_avg")),
         Panel("Samples outside Range A by feeder (%)", "SELECT time_bucket('$__interval', r.bucket) AS time, "
               "t.feeder_id AS metric, 100.0 * sum(r.outside_range_a) / sum(r.readings) AS outside_range_a_pct FROM "
               "ami_meter_rollup_5m r JOIN meter_topology t USING (meter_id) WHERE $__timeFilter(r.bucket) "
