@@ -68,6 +68,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_openapi_spec_holds_with_no_server_errors(case, api: Api) -> None:  # noqa: ANN001
     case.call_and_validate(headers=api.headers("admin"), checks=[not_a_server_error, response_schema_conformance])

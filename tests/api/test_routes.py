@@ -126,3 +126,12 @@ def test_websocket_refuses_without_a_key(api: Api) -> None:
             f"/api/v1/poles/{SAG.pole_id}/live") as ws:
         ws.receive_json()
     assert refused.value.code == 1008
+
+
+@pytest.mark.parametrize("params", [{"end": "0001-01-01T00:00:00Z"}, {"start": "9999-12-31T23:00:00Z"}])
+def test_windows_at_the_ends_of_the_calendar_are_refused(api: Api, params: dict) -> None:
+    """Found by schemathesis: a default start 24 h before year 1 overflowed into a 500."""
+    for url in ("/api/v1/anomalies", "/api/v1/grid-health", f"/api/v1/poles/{SAG.pole_id}/summary"):
+        assert api.client.get(url, params=params, headers=api.headers("viewer")).status_code == 422, url
+    event = {"event_start": "0001-01-01T01:00:00Z", "event_end": "0001-01-01T02:00:00Z"}
+    assert api.client.post("/api/v1/dr/compute", json=event, headers=api.headers("analyst")).status_code == 422
