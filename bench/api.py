@@ -203,7 +203,8 @@ def main() -> None:
         "readings": rows, "meters": args.meters, "hours": args.hours, "load_s": round(load_s, 1),
         "rollup_refresh_s": round(rollup_s, 1), "sag_detection_s": round(sags_s, 1), "sag_events": sag_events,
         **{f"{name}_{k}": round(v, 2) for name, f in figures.items() for k, v in f.items() if k != "samples"},
-        "raw_summary_p50_ms": round(pct(baseline, 50), 1), "rollup_summary_sql_p50_ms": round(pct(rollup_direct, 50), 2),
+        "raw_summary_p50_ms": round(pct(baseline, 50), 1),
+        "rollup_summary_sql_p50_ms": round(pct(rollup_direct, 50), 2),
         "pole_summary_speedup_vs_raw": round(pct(baseline, 50) / figures["pole_summary"]["p50_ms"], 1),
         "target_p99_ms": 100,
     }
@@ -212,8 +213,8 @@ def main() -> None:
         table.add_column(col, justify="right")
     for name, f in figures.items():
         table.add_row(name, f"{f['p50_ms']:.1f}", f"{f['p99_ms']:.1f}", f"{f['rps']:.0f}")
-    table.add_row("pole summary from raw readings (SQL, baseline)", f"{pct(baseline, 50):.1f}", f"{pct(baseline, 99):.1f}",
-                  "")
+    table.add_row("pole summary from raw readings (SQL, baseline)", f"{pct(baseline, 50):.1f}",
+                  f"{pct(baseline, 99):.1f}", "")
     console.print(table)
     console.print(f"load {load_s:.0f} s, rollup refresh {rollup_s:.1f} s, sag detection {sags_s:.1f} s "
                   f"({sag_events} events); pole summary {summary['pole_summary_speedup_vs_raw']}x faster than raw")
