@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import holidays
+import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
-from data_engineering.analytics.queries import query, records
+from data_engineering.analytics.queries import query
 from data_engineering.storage.database import Database
 
 log = logging.getLogger(__name__)
-SLOT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,13 @@ def _params(rule: BaselineRule, event_start: datetime, event_end: datetime, adju
             "holidays": holidays_between(rule.holiday_country, day - timedelta(days=rule.lookback_days), day)}
 
 
-def dr_estimate(db: Database, event_start: datetime, event_end: datetime, rule: BaselineRule = BaselineRule(),
-                pole_ids: list[str] | None = None) -> list[dict]:
+def dr_estimate(conn: psycopg.Connection, event_start: datetime, event_end: datetime,
+                rule: BaselineRule = BaselineRule(), pole_ids: list[str] | None = None) -> list[dict]:
     """Per pole and 5-minute slot of the event: baseline, adjustment factor, adjusted baseline,
-    actual and shed kW, and the like days used."""
-    with db.connect(autocommit=True) as conn:
-        cur = conn.execute(query("dr_estimate"), _params(rule, event_start, event_end, True, pole_ids))
-        return records(cur)
+    actual and shed kW, and the like days used. Read-only, on the caller's connection."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        params = _params(rule, event_start, event_end, True, pole_ids)
+        return cur.execute(query("dr_estimate"), params).fetchall()
 
 
 def store_day_baselines(db: Database, day: date, rule: BaselineRule = BaselineRule()) -> int:

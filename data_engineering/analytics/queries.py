@@ -19,8 +19,3 @@ def query(name: str) -> str:
 def has_timescaledb(conn: psycopg.Connection) -> bool:
     return bool(conn.execute("SELECT lascopf_has_timescaledb()").fetchone()[0])
 
-
-def records(cur: psycopg.Cursor) -> list[dict]:
-    """The cursor's rows as dicts keyed by column name."""
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -15,7 +15,6 @@ from data_engineering.api.metrics import ApiMetrics
 from data_engineering.api.routes import ami, health, runs, stream, topology
 from data_engineering.api.runs import launcher_for
 from data_engineering.settings import Settings
-from data_engineering.storage.database import Database
 
 DESCRIPTION = """Results of the LASCOPF dispatch (dispatch, LMPs, flows, binding constraints,
 convergence), AMI analytics (pole summaries, voltage sags, grid health, demand response) and the
@@ -46,7 +45,6 @@ def create_app(settings: Settings, database_url: str, runs_launcher=None, platfo
     app = FastAPI(title="PowerLASCOPF data platform API", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
-    app.state.db = Database(database_url, "lascopf-api")
     app.state.metrics = metrics = ApiMetrics()
 
     @app.middleware("http")

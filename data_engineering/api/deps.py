@@ -15,7 +15,7 @@ from data_engineering.api.keys import principal_for_key
 from data_engineering.api.security import AuthError, Principal, Role, read_token
 from data_engineering.settings import Settings
 
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (`lascopf api key create`)")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (`lascopf api key-create`)")
 bearer = HTTPBearer(auto_error=False, description="a JWT signed with API_JWT_SECRET (`lascopf api token`)")
 
 
@@ -27,21 +27,22 @@ def get_pool(request: Request) -> ConnectionPool:
     return request.app.state.pool
 
 
-def get_conn(pool: Annotated[ConnectionPool, Depends(get_pool)]) -> Iterator[psycopg.Connection]:
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Pool = Annotated[ConnectionPool, Depends(get_pool)]
+
+
+def get_conn(pool: Pool) -> Iterator[psycopg.Connection]:
     with pool.connection() as conn:
         yield conn
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-Pool = Annotated[ConnectionPool, Depends(get_pool)]
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 
 
-def authenticate(pool: ConnectionPool, settings: Settings, api_key: str | None, token: str | None) -> Principal:
+def authenticate(conn: psycopg.Connection, settings: Settings, api_key: str | None, token: str | None) -> Principal:
     """The caller behind an API key or a bearer token; AuthError when neither is valid."""
     if api_key:
-        with pool.connection() as conn:
-            principal = principal_for_key(conn, api_key)
+        principal = principal_for_key(conn, api_key)
         if principal is None:
             raise AuthError("unknown or revoked API key")
         return principal
@@ -52,11 +53,12 @@ def authenticate(pool: ConnectionPool, settings: Settings, api_key: str | None, 
     raise AuthError("credentials required: X-API-Key header or Authorization: Bearer <JWT>")
 
 
-def current_principal(pool: Annotated[ConnectionPool, Depends(get_pool)], settings: SettingsDep,
-                      api_key: Annotated[str | None, Depends(api_key_header)],
+def current_principal(conn: Conn, settings: SettingsDep, api_key: Annotated[str | None, Depends(api_key_header)],
                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """On the request's own pooled connection (FastAPI caches `get_conn` per request, so the route
+    reuses it rather than taking a second one)."""
     try:
-        return authenticate(pool, settings, api_key, credentials.credentials if credentials else None)
+        return authenticate(conn, settings, api_key, credentials.credentials if credentials else None)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc),
                             headers={"WWW-Authenticate": "Bearer"}) from exc

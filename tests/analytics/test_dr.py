@@ -58,7 +58,8 @@ def test_holidays_come_from_the_calendar() -> None:
 
 def test_baseline_adjustment_and_shed(db: Database) -> None:
     event_day(db, adjust_kw=12.65, event_kw=5.0)
-    rows = dr_estimate(db, *EVENT, RULE, ["p-1"])
+    with db.connect() as conn:
+        rows = dr_estimate(conn, *EVENT, RULE, ["p-1"])
     assert len(rows) == 12 and {r["pole_id"] for r in rows} == {"p-1"}
     for r in rows:
         # like days: 6 Jul (10), 2 Jul (12), 1 Jul (8), 29 Jun (11); the highest two: 12 and 11
@@ -72,7 +73,8 @@ def test_baseline_adjustment_and_shed(db: Database) -> None:
 
 def test_adjustment_is_capped(db: Database) -> None:
     event_day(db, adjust_kw=40.0, event_kw=5.0)
-    (first, *_) = dr_estimate(db, *EVENT, RULE, ["p-1"])
+    with db.connect() as conn:
+        (first, *_) = dr_estimate(conn, *EVENT, RULE, ["p-1"])
     assert first["adjustment_factor"] == pytest.approx(1.2)
     assert first["shed_kw"] == pytest.approx(11.5 * 1.2 - 5.0)
 

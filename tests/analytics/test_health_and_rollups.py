@@ -101,7 +101,9 @@ def reference_health(level: str, group: str, hour: int) -> dict:
 
 @pytest.mark.parametrize(("level", "group"), [("pole", "p-1"), ("pole", "p-2"), ("feeder", "f-1"), ("feeder", "f-2")])
 def test_hourly_health_matches_the_readings(db: Database, level: str, group: str) -> None:
-    got = {(r[f"{level}_id"], r["period_start"]): r for r in health(db, level, "hour", T0, T0 + timedelta(hours=2))}
+    with db.connect() as conn:
+        rows = health(conn, level, "hour", T0, T0 + timedelta(hours=2))
+    got = {(r[f"{level}_id"], r["period_start"]): r for r in rows}
     for hour in (0, 1):
         if (group, T0 + timedelta(hours=hour)) not in got:
             assert group == "f-2" and hour == 0  # m-d reports only in hour 2
@@ -112,7 +114,8 @@ def test_hourly_health_matches_the_readings(db: Database, level: str, group: str
 
 
 def test_daily_health_counts_installed_meters(db: Database) -> None:
-    (row,) = health(db, "feeder", "day", T0 - timedelta(hours=10), T0 + timedelta(hours=14), ["f-1"])
+    with db.connect() as conn:
+        (row,) = health(conn, "feeder", "day", T0 - timedelta(hours=10), T0 + timedelta(hours=14), ["f-1"])
     assert (row["meters_reporting"], row["meters_installed"]) == (3, 3)
     assert row["completeness_pct"] == pytest.approx(100 * (3 * 720 - 4) / (3 * 720))
     assert math.isclose(row["peak_kw"], 2 + 3 + 5)
@@ -120,4 +123,5 @@ def test_daily_health_counts_installed_meters(db: Database) -> None:
 
 def test_health_refuses_unknown_levels(db: Database) -> None:
     with pytest.raises(ValueError, match="level must be"):
-        health(db, "meter; DROP TABLE meters", "hour", T0, T0)  # type: ignore[arg-type]
+        with db.connect() as conn:
+            health(conn, "meter; DROP TABLE meters", "hour", T0, T0)  # type: ignore[arg-type]

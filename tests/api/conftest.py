@@ -68,7 +68,7 @@ def api(pg_server: PostgresServer) -> Iterator[Api]:
     load(db, sim, 1800)
     refresh_rollups(db, START, START + timedelta(seconds=1800))
     detect_sags(db, START, START + timedelta(seconds=1800))
-    execution = _store_execution(db)
+    execution = store_solved_execution(db)
     with db.transaction() as conn:
         keys = {role.name: create_api_key(conn, f"test-{role.name}", role)[1] for role in Role}
     runs = RecordingRuns()
@@ -79,7 +79,8 @@ def api(pg_server: PostgresServer) -> Iterator[Api]:
     pg_server.drop_database(name)
 
 
-def _store_execution(db: Database) -> uuid.UUID:
+def store_solved_execution(db: Database) -> uuid.UUID:
+    """A small PGLib case solved with ADMM and stored as the pipeline stores its runs."""
     case = load_case("pglib_opf_case5_pjm", intervals=3, emergency_factor=1.5)
     result = solve_lascopf(case, SolveOptions(method="admm")).to_json(case)
     assert result["status"] == "optimal"

@@ -28,7 +28,7 @@ from data_engineering.storage.backfill import backfill
 from data_engineering.storage.database import Database
 from data_engineering.storage.migrations import migrate
 from tests.analytics.conftest import START, fleet, load
-from tests.api.conftest import _store_execution
+from tests.api.conftest import store_solved_execution
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "grafana"
@@ -72,7 +72,7 @@ def db(pg_server: PostgresServer) -> Iterator[Database]:
     scada = pq.read_table(pa.BufferReader(to_parquet(scada_history(sim, days=0.05))))
     received = pa.array([START] * scada.num_rows, pa.timestamp("us", tz="UTC"))
     backfill(database, telemetry_sources()["scada"], [scada.append_column("received_ts", received)])
-    _store_execution(database)
+    store_solved_execution(database)
     with database.transaction() as conn:
         for table in ("weather_observations", "market_prices"):
             conn.execute("SELECT lascopf_ensure_partitions(%s, %s, %s)", (table, FROM, TO))

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, ValidationError
 
@@ -70,18 +70,18 @@ def anomalies(conn: Conn, _: Viewer, start: Start = None, end: End = None,
 
 
 @router.get("/grid-health", response_model=ListOf[dict])
-def grid_health(request: Request, _: Viewer, level: Literal["pole", "feeder"] = "pole",
+def grid_health(conn: Conn, _: Viewer, level: Literal["pole", "feeder"] = "pole",
                 period: Literal["hour", "day"] = "hour", start: Start = None, end: End = None,
                 ids: Annotated[list[Ident] | None, Query(max_length=1_000)] = None) -> ListOf[dict]:
     """Completeness, shares outside ANSI C84.1 ranges, peak kW and voltage volatility per pole or
     feeder and hour or day."""
     w = window(start, end)
-    rows = health(request.app.state.db, level, period, w.start, w.end, ids)
+    rows = health(conn, level, period, w.start, w.end, ids)
     return ListOf[dict](data=rows, count=len(rows))
 
 
 @router.post("/dr/compute", response_model=DrResult)
-def dr_compute(body: DrComputeRequest, request: Request, settings: SettingsDep, _: Analyst) -> DrResult:
+def dr_compute(body: DrComputeRequest, conn: Conn, settings: SettingsDep, _: Analyst) -> DrResult:
     """Baseline (X-of-Y like days, holidays and earlier event days excluded), same-day adjustment and
     estimated shed per pole for an event window (analyst)."""
     default = settings.baseline_rule()
@@ -91,7 +91,7 @@ def dr_compute(body: DrComputeRequest, request: Request, settings: SettingsDep, 
     except ValueError as exc:
         raise invalid("body", str(exc)) from exc
     try:
-        rows = dr_estimate(request.app.state.db, body.event_start, body.event_end, rule, body.pole_ids)
+        rows = dr_estimate(conn, body.event_start, body.event_end, rule, body.pole_ids)
     except OverflowError as exc:  # the look-back or adjustment window falls before year 1
         raise invalid("body", "the event is too close to year 1") from exc
     poles: dict[str, list[dict]] = {}

@@ -20,6 +20,11 @@ router = APIRouter(prefix="/api/v1")
 POLE_ID = TypeAdapter(Ident)
 
 
+def _authenticate(pool, settings, api_key: str | None, token: str | None) -> None:  # noqa: ANN001
+    with pool.connection() as conn:
+        authenticate(conn, settings, api_key, token)
+
+
 def _fetch(pool, pole_id: str, after: tuple[datetime, str]) -> list[dict]:  # noqa: ANN001
     with pool.connection() as conn:
         return queries.live_readings(conn, pole_id, after)
@@ -31,7 +36,7 @@ async def live(websocket: WebSocket, pole_id: str) -> None:
     try:
         POLE_ID.validate_python(pole_id)
         await run_in_threadpool(
-            authenticate, state.pool, state.settings,
+            _authenticate, state.pool, state.settings,
             websocket.headers.get("x-api-key") or websocket.query_params.get("api_key"),
             websocket.query_params.get("token"))
     except (AuthError, ValidationError) as exc:
