@@ -373,17 +373,21 @@ def solve(
     emergency_factor: Annotated[float | None, typer.Option(help="emergency rating = factor x normal")] = None,
     load_shedding: Annotated[bool, typer.Option(help="allow shedding at VOLL instead of infeasibility")] = False,
     max_iterations: Annotated[int, typer.Option()] = 3000,
+    backend: Annotated[str | None, typer.Option(help="python | julia (PowerLASCOPF.jl); default: SOLVER_BACKEND")
+                       ] = None,
     out: Annotated[Path | None, typer.Option(help="write the result as JSON")] = None,
     plot: Annotated[Path | None, typer.Option(help="write a convergence PNG")] = None,
 ) -> None:
     """Solve a look-ahead, N-1 secure DC OPF and print the dispatch."""
     from data_engineering.solver.cases import load_case
     from data_engineering.solver.contingencies import select
+    from data_engineering.solver.julia.backend import JuliaUnavailable
+    from data_engineering.solver.julia.marshal import julia_options
     from data_engineering.solver.options import SolveOptions
     from data_engineering.solver.report import convergence_plot, summary_table, write_json
-    from data_engineering.solver.solve import solve_lascopf
+    from data_engineering.solver.solve import solve_case
 
-    _settings()
+    settings = _settings()
     try:
         loaded = load_case(case, intervals)
         if emergency_factor is not None:
@@ -397,6 +401,14 @@ def solve(
     options = SolveOptions(method=method, decomposition=decomposition,  # type: ignore[arg-type]
                            workers=workers, dask_address=dask, load_shedding=load_shedding,
                            max_iterations=max_iterations)
+    backend = backend or settings.solver_backend
+    if backend not in ("python", "julia"):
+        raise typer.BadParameter(f"{backend!r}: python or julia", param_hint="--backend")
+    if backend == "julia":
+        try:
+            julia_options(options)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--backend") from exc
     with Progress(TextColumn("[bold]ADMM[/]"), TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("solve", status="starting", total=None)
@@ -406,7 +418,10 @@ def solve(
                 f"iteration {record.iteration} · primal {record.primal_residual_mw:.2e} MW · dual "
                 f"{record.dual_residual:.2e} $/MWh · objective {record.objective:,.2f} · {record.scenarios} copies"))
 
-        result = solve_lascopf(loaded, options, progress=show)
+        try:
+            result = solve_case(loaded, options, backend, progress=show)
+        except JuliaUnavailable as exc:
+            raise typer.BadParameter(str(exc), param_hint="--backend") from exc
     result.islanding_contingencies = [c.label for c in n1.islanding]
     console.print(summary_table(loaded, result))
     if result.message:

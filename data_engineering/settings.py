@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     dispatch_contingencies: str = Field(default="all", description="all | none | N | branch list 1-2,3-4")
     dispatch_emergency_factor: float | None = Field(default=1.2, gt=0, description="emergency = factor x normal")
     dispatch_method: Literal["admm", "centralized"] = "admm"
+    solver_backend: Literal["python", "julia"] = Field(
+        default="python", description="python, or julia: PowerLASCOPF.jl through juliacall (the solver container)")
     dispatch_load_shedding: bool = False
     dispatch_topic: str = Field(default="lascopf.dispatch", description="Kafka topic for dispatch summaries")
     flows_min_contingency_loading_pct: float = Field(default=80.0, ge=0,

@@ -156,21 +156,21 @@ def build(platform: Platform, run: DispatchRun, transformed: dict) -> dict:
 def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
     """Solve the stored case; the result record goes to the lake."""
     from data_engineering.solver.options import SolveOptions
-    from data_engineering.solver.solve import solve_lascopf
+    from data_engineering.solver.solve import solve_case
     from data_engineering.storage.case_store import read_case_objects
 
     s = platform.settings
     case = read_case_objects(platform.lake, built["case_prefix"])
     options = SolveOptions(method=s.dispatch_method, load_shedding=s.dispatch_load_shedding)
     began = time.perf_counter()
-    result = solve_lascopf(case, options)
+    result = solve_case(case, options, s.solver_backend)
     result.islanding_contingencies = built["islanding"]
     key = f"{run.prefix}result.json"
     platform.lake.put(key, orjson.dumps(result.to_json(case), option=orjson.OPT_SERIALIZE_NUMPY),
                       "application/json")
-    log.info("solved %s with %s: %s, objective %.2f, %d iterations, %.2f s (wall %.2f s); wrote %s",
-             case.name, options.method, result.status, result.objective, result.iterations, result.solve_time_s,
-             time.perf_counter() - began, key)
+    log.info("solved %s with %s (%s backend): %s, objective %.2f, %d iterations, %.2f s (wall %.2f s); wrote %s",
+             case.name, options.method, s.solver_backend, result.status, result.objective, result.iterations,
+             result.solve_time_s, time.perf_counter() - began, key)
     if not result.ok:
         log.warning("solver: %s", result.message)
     return {"result": key, "status": result.status, "objective": result.objective,

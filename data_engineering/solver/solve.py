@@ -20,6 +20,8 @@ from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.result import IterationRecord, SolveResult
 from data_engineering.solver.verify import verify
 
+ACCEPT_TOL_PU = 1e-3  # worst violation (per unit of base MVA) an answer may have and still be called optimal
+
 
 def solve_lascopf(case: Case, options: SolveOptions | None = None,
                   progress: Callable[[IterationRecord], None] | None = None) -> SolveResult:
@@ -45,8 +47,28 @@ def solve_lascopf(case: Case, options: SolveOptions | None = None,
     return result
 
 
-def _assign(result: SolveResult, model: Model, x: np.ndarray, lmp: np.ndarray | None, binding: list) -> None:
+def solve_case(case: Case, options: SolveOptions | None = None, backend: str = "python",
+               progress: Callable[[IterationRecord], None] | None = None) -> SolveResult:
+    """`solve_lascopf` here (backend `python`), or PowerLASCOPF.jl through juliacall (`julia`)."""
+    if backend == "julia":
+        from data_engineering.solver.julia.backend import solve_julia
+
+        return solve_julia(case, options or SolveOptions())
+    if backend != "python":
+        raise ValueError(f"unknown solver backend {backend!r}: python or julia")
+    return solve_lascopf(case, options, progress)
+
+
+def accept(result: SolveResult, model: Model, x: np.ndarray) -> None:
+    """Record the full constraint check of the (T, D) device outputs `x`; beyond tolerance, not optimal."""
     check = verify(model, x)
+    result.violation_mw = check.violation_mw
+    result.max_violation_pu = check.max_violation_mw / model.case.base_mva
+    if result.max_violation_pu > ACCEPT_TOL_PU:
+        result.status, result.message = "not_converged", f"worst violation {check.worst}"
+
+
+def _assign(result: SolveResult, model: Model, x: np.ndarray, lmp: np.ndarray | None, binding: list) -> None:
     result.objective = model.cost(x)
     result.dispatch_mw = x[:, : model.n_gen]
     shed = np.zeros_like(model.demand)
@@ -54,10 +76,7 @@ def _assign(result: SolveResult, model: Model, x: np.ndarray, lmp: np.ndarray | 
     result.shed_mw = shed
     result.lmp, result.binding = lmp, binding
     result.flows_mw = model.flows(x)
-    result.violation_mw = check.violation_mw
-    result.max_violation_pu = check.max_violation_mw / model.case.base_mva
-    if result.max_violation_pu > 1e-3:
-        result.status, result.message = "not_converged", f"worst violation {check.worst}"
+    accept(result, model, x)
 
 
 def _diagnose(result: SolveResult, model: Model, options: SolveOptions) -> None:
