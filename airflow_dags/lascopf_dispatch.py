@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from data_engineering.pipelines.dag_defaults import SCHEDULING, task_defaults
+from data_engineering.pipelines.dag_defaults import SCHEDULING, solve_queue, task_defaults
 
 DEFAULT_ARGS = task_defaults(timedelta(seconds=20), timedelta(minutes=4), max_retry_delay=timedelta(minutes=2))
 
@@ -63,7 +63,7 @@ def lascopf_dispatch():
         run = dispatch_run(get_current_context())
         return fail_without_retry_on_bad_data(lambda: dispatch.build(platform(), run, transformed))
 
-    @task(execution_timeout=timedelta(minutes=10))
+    @task(execution_timeout=timedelta(minutes=10), queue=solve_queue())
     def solve(built: dict) -> dict:
         from data_engineering.pipelines import dispatch
         from data_engineering.pipelines.airflow_runtime import dispatch_run, platform

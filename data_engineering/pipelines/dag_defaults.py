@@ -4,6 +4,7 @@ time, so it imports nothing heavy."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -17,3 +18,9 @@ def task_defaults(retry_delay: timedelta, execution_timeout: timedelta,
     if max_retry_delay is not None:
         args["max_retry_delay"] = max_retry_delay
     return args
+
+
+def solve_queue() -> str:
+    """The Celery queue of the solve task: `julia` (the solver-julia worker, whose tasks call PowerLASCOPF.jl)
+    when SOLVER_BACKEND=julia, else Airflow's default queue. Executors without queues ignore it."""
+    return "julia" if os.environ.get("SOLVER_BACKEND", "python").strip().lower() == "julia" else "default"
