@@ -10,8 +10,13 @@ import pytest
 from data_engineering.solver.cases import load_case
 from data_engineering.solver.cases.matpower import read_case
 from data_engineering.solver.contingencies import select
-from data_engineering.solver.julia.marshal import JULIA_OPTION_FIELDS, OPTIONS_FORMAT, julia_options, result_from_json, \
-    write_inputs
+from data_engineering.solver.julia.marshal import (
+    JULIA_OPTION_FIELDS,
+    OPTIONS_FORMAT,
+    julia_options,
+    result_from_json,
+    write_inputs,
+)
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.solve import solve_lascopf
 
