@@ -193,3 +193,13 @@ def test_make_env_fills_every_secret(tmp_path):
     before = target.read_text()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make-env.py"), str(target)], check=True, timeout=30)
     assert target.read_text() == before  # never overwritten
+
+
+def test_the_readme_architecture_diagram_shows_every_service():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The whole stack: docker compose"):readme.index("## The embedded path")]
+    diagram = section[section.index("```mermaid"):]
+    nodes = set(re.findall(r"\b([a-z][a-z0-9_]*)(?:\[|\(\()", re.sub(r"subgraph .*", "", diagram)))
+    assert nodes == {name.replace("-", "_") for name in SERVICES}
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    assert set(re.findall(r"`([a-z0-9-]+)`", "\n".join(rows))) == set(SERVICES)
