@@ -29,7 +29,7 @@ Base.@kwdef mutable struct Outcome
 end
 
 """Cost per MW of the typical marginal unit over a tenth of the typical unit size."""
-function initial_rho(m::Model)
+function initial_rho(m::Problem)
     g = 1:m.n_gen
     marginal = median(m.c1[g] .+ 2 .* m.c2[g] .* m.upper[1, g] ./ 2)
     unit_size = median(m.upper[1, g])
@@ -44,7 +44,7 @@ function stalled(history::Vector{IterationRecord}, options::Options)
     return recent > 100 * options.primal_tol_mw && recent > 0.99 * before
 end
 
-function solve_admm(m::Model, options::Options)
+function solve_admm(m::Problem, options::Options)
     T = intervals(m.case)
     rho = rho0 = something(options.rho, initial_rho(m))
     rho_updates = 0
@@ -93,10 +93,10 @@ function solve_admm(m::Model, options::Options)
                 end
             end
         end
-        last = history[end]
-        return Outcome(status="not_converged", x=copy(x), iterations=last.iteration, history=history,
-                       message="residuals $(round(last.primal_residual_mw; sigdigits=3)) MW / " *
-                               "$(round(last.dual_residual; sigdigits=3)) \$/MWh after $(last.iteration) iterations")
+        final = history[end]
+        return Outcome(status="not_converged", x=copy(x), iterations=final.iteration, history=history,
+                       message="residuals $(round(final.primal_residual_mw; sigdigits=3)) MW / " *
+                               "$(round(final.dual_residual; sigdigits=3)) \$/MWh after $(final.iteration) iterations")
     catch err
         err isa RampInfeasible && return Outcome(status="infeasible", iterations=length(history), history=history,
                                                  message="device $(err.device): P0 cannot reach its limits within the ramps ($(err.status))")

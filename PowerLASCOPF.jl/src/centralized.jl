@@ -2,7 +2,7 @@
 # violated — base case and every contingency — re-solving until none is. Its optimum is that of the
 # full extensive form; LMPs come from the duals of the balance and flow rows.
 
-function solve_centralized(m::Model, options::Options)
+function solve_centralized(m::Problem, options::Options)
     T, D = intervals(m.case), n_devices(m)
     model = quiet_model()
     @variable(model, m.lower[t, d] <= x[t=1:T, d=1:D] <= m.upper[t, d])
@@ -16,10 +16,10 @@ function solve_centralized(m::Model, options::Options)
     set_diagonal_objective!(model, vec(x), repeat(2.0 .* m.c2', T, 1)[:], repeat(m.c1', T, 1)[:])
     rows = FlowRow[]
     present = zeros(Bool, T, n_scenarios(m), n_branches(m.case))
-    for round in 1:options.max_screening_rounds
+    for screening in 1:options.max_screening_rounds
         status = solve_status!(model)
         status == :optimal || return Outcome(status=status == :infeasible ? "infeasible" : string(status),
-                                             iterations=round, message="centralized solve: $status")
+                                             iterations=screening, message="centralized solve: $status")
         value_x = value.(x)
         added = 0
         for t in 1:T
@@ -32,7 +32,7 @@ function solve_centralized(m::Model, options::Options)
         end
         if added == 0
             lmp = dual.(balance) .+ congestion_prices(m, rows)
-            return Outcome(status="optimal", message="$round screening rounds", x=value_x, iterations=round,
+            return Outcome(status="optimal", message="$screening screening rounds", x=value_x, iterations=screening,
                            lmp=lmp, binding=sort_binding(binding_constraints(m, rows, value_x)))
         end
     end

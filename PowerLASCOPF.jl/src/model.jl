@@ -1,8 +1,9 @@
-# The LASCOPF in injection (PTDF) form. Devices are the generators plus, with load shedding, one
-# shedding device per loaded bus (cost VOLL, bounds [0, load], no ramp limit). Scenario 1 is the base
-# case (normal ratings); scenario s ≥ 2 is the outage of `case.contingencies[s - 1]` (emergency ratings).
+# The LASCOPF in injection (PTDF) form: a `Problem` (JuMP's `Model` is the QP container). Devices are
+# the generators plus, with load shedding, one shedding device per loaded bus (cost VOLL, bounds
+# [0, load], no ramp limit). Scenario 1 is the base case (normal ratings); scenario s ≥ 2 is the outage
+# of `case.contingencies[s - 1]` (emergency ratings).
 
-struct Model
+struct Problem
     case::Case
     network::Network
     device_bus::Vector{Int}
@@ -18,7 +19,7 @@ struct Model
     ptdfs::Vector{Matrix{Float64}}  # per scenario
 end
 
-function build_model(case::Case, options::Options)
+function build_problem(case::Case, options::Options)
     T = intervals(case)
     lower, upper = repeat(case.pmin_mw', T, 1), repeat(case.pmax_mw', T, 1)
     bus, c2, c1 = copy(case.gen_bus), copy(case.c2), copy(case.c1)
@@ -40,21 +41,21 @@ function build_model(case::Case, options::Options)
     for c in case.contingencies
         push!(ptdfs, post_contingency_ptdf(network, c.branch))
     end
-    return Model(case, network, bus, c2, c1, sum(case.c0), lower, upper, ramp_up, ramp_down, p0,
+    return Problem(case, network, bus, c2, c1, sum(case.c0), lower, upper, ramp_up, ramp_down, p0,
                  length(case.gen_bus), ptdfs)
 end
 
-n_devices(m::Model) = length(m.c1)
-n_scenarios(m::Model) = length(m.ptdfs)
-rating(m::Model, s::Int) = s == 1 ? m.case.rate_mw : m.case.emergency_mw
-scenario_label(m::Model, s::Int) = s == 1 ? nothing : m.case.contingencies[s - 1].label
-ramp_limited(m::Model) = [d for d in 1:n_devices(m) if isfinite(m.ramp_up[d]) || isfinite(m.ramp_down[d])]
+n_devices(m::Problem) = length(m.c1)
+n_scenarios(m::Problem) = length(m.ptdfs)
+rating(m::Problem, s::Int) = s == 1 ? m.case.rate_mw : m.case.emergency_mw
+scenario_label(m::Problem, s::Int) = s == 1 ? nothing : m.case.contingencies[s - 1].label
+ramp_limited(m::Problem) = [d for d in 1:n_devices(m) if isfinite(m.ramp_up[d]) || isfinite(m.ramp_down[d])]
 
 """Objective of a (T, D) dispatch: $ over the horizon (hourly cost rates summed over intervals)."""
-cost(m::Model, x::AbstractMatrix) = sum(m.c2' .* x .^ 2 .+ m.c1' .* x) + m.c0_total * size(x, 1)
+cost(m::Problem, x::AbstractMatrix) = sum(m.c2' .* x .^ 2 .+ m.c1' .* x) + m.c0_total * size(x, 1)
 
 """Net bus injections (N) of device outputs `x` (D) in interval t."""
-function injection(m::Model, x::AbstractVector, t::Int)
+function injection(m::Problem, x::AbstractVector, t::Int)
     inj = -m.case.load_mw[t, :]
     for d in eachindex(x)
         inj[m.device_bus[d]] += x[d]
@@ -63,13 +64,13 @@ function injection(m::Model, x::AbstractVector, t::Int)
 end
 
 """Flows (L) of scenario s for device outputs `x` (D) in interval t."""
-scenario_flows(m::Model, x::AbstractVector, t::Int, s::Int) = m.ptdfs[s] * injection(m, x, t)
+scenario_flows(m::Problem, x::AbstractVector, t::Int, s::Int) = m.ptdfs[s] * injection(m, x, t)
 
 """Base-case flows (T, L) of a (T, D) dispatch."""
-flows(m::Model, x::AbstractMatrix) = permutedims(reduce(hcat, [scenario_flows(m, x[t, :], t, 1) for t in axes(x, 1)]))
+flows(m::Problem, x::AbstractMatrix) = permutedims(reduce(hcat, [scenario_flows(m, x[t, :], t, 1) for t in axes(x, 1)]))
 
 """(S, L) amount (MW) by which each flow of interval t exceeds its limit (≤ 0 where within)."""
-function overloads(m::Model, x::AbstractVector, t::Int)
+function overloads(m::Problem, x::AbstractVector, t::Int)
     over = zeros(n_scenarios(m), n_branches(m.case))
     for s in 1:n_scenarios(m)
         over[s, :] = abs.(scenario_flows(m, x, t, s)) .- rating(m, s)
@@ -79,7 +80,7 @@ end
 
 """Row coefficients over devices and the bounds of the flow limit of branch l in scenario s, interval t:
 `ptdf_s[l] · (C x − d_t)` within ± the rating."""
-function flow_row(m::Model, t::Int, s::Int, l::Int)
+function flow_row(m::Problem, t::Int, s::Int, l::Int)
     ptdf = m.ptdfs[s][l, :]
     offset = dot(ptdf, m.case.load_mw[t, :])
     limit = rating(m, s)[l]

@@ -47,7 +47,7 @@ struct FlowRow
 end
 
 """Add the limit of branch l in scenario s, interval t, over the device outputs `x` of that interval."""
-function add_flow_row!(model, m::Model, x, t::Int, s::Int, l::Int)
+function add_flow_row!(model, m::Problem, x, t::Int, s::Int, l::Int)
     a, lower, upper = flow_row(m, t, s, l)
     flow = AffExpr(0.0)
     for d in eachindex(a)
@@ -57,7 +57,7 @@ function add_flow_row!(model, m::Model, x, t::Int, s::Int, l::Int)
 end
 
 """LMP contribution (T, N) of flow rows: their bounds move with the demand by ptdf_s[l, n]."""
-function congestion_prices(m::Model, rows::Vector{FlowRow})
+function congestion_prices(m::Problem, rows::Vector{FlowRow})
     prices = zeros(intervals(m.case), n_buses(m.case))
     for row in rows
         prices[row.t, :] .+= dual(row.con) .* m.ptdfs[row.s][row.l, :]
@@ -66,7 +66,7 @@ function congestion_prices(m::Model, rows::Vector{FlowRow})
 end
 
 """Binding limits (non-zero dual) of flow rows, with the flows of the (T, D) dispatch `x`."""
-function binding_constraints(m::Model, rows::Vector{FlowRow}, x::AbstractMatrix)
+function binding_constraints(m::Problem, rows::Vector{FlowRow}, x::AbstractMatrix)
     out = Dict{String,Any}[]
     for row in rows
         y = dual(row.con)

@@ -12,7 +12,7 @@ struct RampChain
     z::Vector{VariableRef}
 end
 
-function RampChain(m::Model, d::Int)
+function RampChain(m::Problem, d::Int)
     model = quiet_model()
     T = intervals(m.case)
     @variable(model, m.lower[t, d] <= z[t=1:T] <= m.upper[t, d])
@@ -29,10 +29,10 @@ struct RampProjection
     chains::Dict{Int,RampChain}
 end
 
-RampProjection(m::Model) = RampProjection(Dict(d => RampChain(m, d) for d in ramp_limited(m)))
+RampProjection(m::Problem) = RampProjection(Dict{Int,RampChain}(d => RampChain(m, d) for d in ramp_limited(m)))
 
 """`total` (T, D): x + u per interval (one copy per interval), projected onto bounds and ramps."""
-function project(p::RampProjection, m::Model, total::Matrix{Float64})
+function project(p::RampProjection, m::Problem, total::Matrix{Float64})
     z = clamp.(total, m.lower, m.upper)
     for (d, chain) in p.chains
         set_diagonal_objective!(chain.model, chain.z, ones(size(total, 1)), -total[:, d])

@@ -8,7 +8,7 @@ per_interval(names, table) = table === nothing ? Dict{String,Any}() :
 
 finite_or_nothing(v) = isfinite(v) ? v : nothing
 
-function result_json(m::Model, options::Options, out::Outcome, seconds::Float64)
+function result_json(m::Problem, options::Options, out::Outcome, seconds::Float64)
     case = m.case
     bus_names = string.(case.bus_ids)
     doc = Dict{String,Any}(

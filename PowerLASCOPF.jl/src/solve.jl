@@ -8,7 +8,7 @@ Solve the LASCOPF with the options' method (`admm` or `centralized`); the platfo
 """
 function solve(case::Case, options::Options=Options())
     start = time()
-    m = build_model(case, options)
+    m = build_problem(case, options)
     out = options.method == "centralized" ? solve_centralized(m, options) : solve_admm(m, options)
     return result_json(m, options, out, time() - start)
 end

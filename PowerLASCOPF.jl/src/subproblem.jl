@@ -17,7 +17,7 @@ mutable struct Subproblem
     present::Matrix{Bool}  # (S, L): rows already in the model
 end
 
-function Subproblem(m::Model, t::Int)
+function Subproblem(m::Problem, t::Int)
     model = quiet_model()
     D = n_devices(m)
     @variable(model, m.lower[t, d] <= x[d=1:D] <= m.upper[t, d])
@@ -26,7 +26,7 @@ function Subproblem(m::Model, t::Int)
 end
 
 """The minimiser given the prox target (`nothing`: no proximal term, the warm start)."""
-function solve!(sub::Subproblem, m::Model, target::Union{Nothing,AbstractVector}, rho::Float64, tol_mw::Float64)
+function solve!(sub::Subproblem, m::Problem, target::Union{Nothing,AbstractVector}, rho::Float64, tol_mw::Float64)
     h, c = 2.0 .* m.c2, copy(m.c1)
     if target !== nothing
         h = h .+ rho
@@ -48,7 +48,7 @@ end
 
 """This copy's LMPs (N) and binding limits from its last solve. At convergence the proximal gradient
 is the consensus multiplier, so the duals of the copy's own rows are those of the full problem."""
-function prices(sub::Subproblem, m::Model)
+function prices(sub::Subproblem, m::Problem)
     x = zeros(intervals(m.case), n_devices(m))
     x[sub.t, :] = value.(sub.x)
     lmp = dual(sub.balance) .+ congestion_prices(m, sub.rows)[sub.t, :]

@@ -10,7 +10,7 @@ end
 
 max_violation_mw(v::Verification) = maximum(values(v.violation_mw))
 
-function verify(m::Model, x::AbstractMatrix)
+function verify(m::Problem, x::AbstractMatrix)
     case, T = m.case, size(x, 1)
     worst = Dict(f => (0.0, "none") for f in FAMILIES)
     note!(family, value, place) = value > worst[family][1] && (worst[family] = (value, place()))

@@ -76,6 +76,11 @@ def test_what_the_dockerfiles_copy_exists(dockerfile):
             assert (ROOT / source).exists(), (dockerfile, source)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert not {s for line in copies for s in line.split()[:-1]} & set(ignored)
+    arguments = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.M))
+    stages = set(re.findall(r"^FROM .+ AS (\w[\w-]*)$", text, re.M))
+    for image in re.findall(r"^FROM (\S+)", text, re.M):
+        resolved = re.sub(r"\$\{(\w+)\}", lambda m: arguments[m[1]], image)
+        assert resolved in stages | {"scratch"} or re.search(r":[\w.-]*\d", resolved), (dockerfile, image)
 
 
 def test_images_are_pinned_and_built_images_are_versioned():
