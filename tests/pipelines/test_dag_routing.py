@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from data_engineering.pipelines.airflow_local import DAGS_DIR
-
-
-def _dispatch_dag():
-    spec = importlib.util.spec_from_file_location("lascopf_dispatch_routing", DAGS_DIR / "lascopf_dispatch.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lascopf_dispatch_dag
+from data_engineering.pipelines.airflow_local import load_dag
 
 
 @pytest.mark.parametrize("backend, queue", [("julia", "julia"), ("python", "default"), (None, "default")])
-def test_solve_task_queue_follows_the_backend(monkeypatch, backend, queue):
+def test_solve_task_queue_follows_the_backend(monkeypatch, airflow_home, backend, queue):
     if backend is None:
         monkeypatch.delenv("SOLVER_BACKEND", raising=False)
     else:
         monkeypatch.setenv("SOLVER_BACKEND", backend)
-    dag = _dispatch_dag()
+    dag = load_dag("lascopf_dispatch")  # parsed again, as the dag-processor would with this environment
     assert dag.get_task("solve").queue == queue
     assert {t.queue for t in dag.tasks if t.task_id != "solve"} == {"default"}
