@@ -7,11 +7,8 @@ function solve_centralized(m::Problem, options::Options)
     model = quiet_model()
     @variable(model, m.lower[t, d] <= x[t=1:T, d=1:D] <= m.upper[t, d])
     balance = [@constraint(model, sum(x[t, :]) == sum(m.case.load_mw[t, :])) for t in 1:T]
-    for d in ramp_limited(m), t in 1:T
-        t == 1 && isnan(m.p0[d]) && continue
-        previous = t > 1 ? x[t - 1, d] : m.p0[d]
-        isfinite(m.ramp_up[d]) && @constraint(model, x[t, d] - previous <= m.ramp_up[d])
-        isfinite(m.ramp_down[d]) && @constraint(model, previous - x[t, d] <= m.ramp_down[d])
+    for d in ramp_limited(m)
+        add_ramp_rows!(model, m, d, x[:, d])
     end
     set_diagonal_objective!(model, vec(x), repeat(2.0 .* m.c2', T, 1)[:], repeat(m.c1', T, 1)[:])
     rows = FlowRow[]

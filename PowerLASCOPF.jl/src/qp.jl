@@ -38,6 +38,18 @@ function solve_status!(model)
     return Symbol(lowercase(string(status)))
 end
 
+"""Ramp limits of device d over its outputs `z` (one per interval), from P0 where it is given: the only
+constraints that couple intervals (the centralized solve and the coordinator's projection share them)."""
+function add_ramp_rows!(model, m::Problem, d::Int, z::AbstractVector)
+    for t in eachindex(z)
+        t == 1 && isnan(m.p0[d]) && continue
+        previous = t > 1 ? z[t - 1] : m.p0[d]
+        isfinite(m.ramp_up[d]) && @constraint(model, z[t] - previous <= m.ramp_up[d])
+        isfinite(m.ramp_down[d]) && @constraint(model, previous - z[t] <= m.ramp_down[d])
+    end
+    return nothing
+end
+
 """A flow-limit row: interval t, scenario s, branch l, and its constraint."""
 struct FlowRow
     t::Int

@@ -16,12 +16,7 @@ function RampChain(m::Problem, d::Int)
     model = quiet_model()
     T = intervals(m.case)
     @variable(model, m.lower[t, d] <= z[t=1:T] <= m.upper[t, d])
-    for t in 1:T
-        previous = t > 1 ? z[t - 1] : m.p0[d]
-        t == 1 && isnan(m.p0[d]) && continue
-        isfinite(m.ramp_up[d]) && @constraint(model, z[t] - previous <= m.ramp_up[d])
-        isfinite(m.ramp_down[d]) && @constraint(model, previous - z[t] <= m.ramp_down[d])
-    end
+    add_ramp_rows!(model, m, d, z)
     return RampChain(model, z)
 end
 
