@@ -16,7 +16,7 @@ import numpy as np
 
 from data_engineering.solver.case import Case
 from data_engineering.solver.julia.marshal import result_from_json, write_inputs
-from data_engineering.solver.model import build_model
+from data_engineering.solver.model import Model, build_model
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.result import SolveResult
 from data_engineering.solver.solve import accept
@@ -44,13 +44,9 @@ def juliacall_solver() -> JuliaSolver:
     return lambda m_path, sidecar_path, options: str(jl.PowerLASCOPF.solve_files(m_path, sidecar_path, options))
 
 
-def device_outputs(case: Case, options: SolveOptions, result: SolveResult) -> np.ndarray:
-    """The (T, D) device outputs of the Python model behind a result: dispatch, then shed per loaded bus."""
-    x = result.dispatch_mw
-    if options.load_shedding:
-        loaded = np.flatnonzero((case.load_mw > 0).any(axis=0))
-        x = np.c_[x, result.shed_mw[:, loaded]]
-    return x
+def device_outputs(model: Model, result: SolveResult) -> np.ndarray:
+    """The (T, D) device outputs behind a result: the dispatch, then each shedding device's bus's shed."""
+    return np.c_[result.dispatch_mw, result.shed_mw[:, model.device_bus[model.n_gen:]]]
 
 
 def solve_julia(case: Case, options: SolveOptions, solver: JuliaSolver | None = None) -> SolveResult:
@@ -60,5 +56,6 @@ def solve_julia(case: Case, options: SolveOptions, solver: JuliaSolver | None = 
         answer = solver(str(inputs.m_path), str(inputs.sidecar_path), json.dumps(inputs.options))
     result = result_from_json(json.loads(answer), case)
     if result.ok:
-        accept(result, build_model(case, options), device_outputs(case, options, result))
+        model = build_model(case, options)
+        accept(result, model, device_outputs(model, result))
     return result

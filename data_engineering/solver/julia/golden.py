@@ -14,9 +14,9 @@ from pathlib import Path
 
 from data_engineering.solver.case import Case
 from data_engineering.solver.cases import load_case
-from data_engineering.solver.cases.matpower import DEFAULT_RAMP_FRACTION, write_case
+from data_engineering.solver.cases.matpower import DEFAULT_RAMP_FRACTION
 from data_engineering.solver.contingencies import select
-from data_engineering.solver.julia.marshal import julia_options
+from data_engineering.solver.julia.marshal import write_inputs
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.solve import solve_lascopf
 
@@ -63,12 +63,12 @@ def write_golden(directory: Path = GOLDEN_DIR) -> list[Path]:
     written = []
     for golden in GOLDEN:
         case = golden_case(golden)
-        m_path, sidecar = write_case(case, directory / golden.name)
+        inputs = write_inputs(case, OPTIONS, directory, golden.name)
         options = directory / f"{golden.name}.options.json"
-        options.write_text(json.dumps(julia_options(OPTIONS), indent=1) + "\n")
+        options.write_text(json.dumps(inputs.options, indent=1) + "\n")
         expected = directory / f"{golden.name}.expected.json"
         expected.write_text(json.dumps(expected_result(case), indent=1) + "\n")
-        written += [m_path, sidecar, options, expected]
+        written += [inputs.m_path, inputs.sidecar_path, options, expected]
     return written
 
 

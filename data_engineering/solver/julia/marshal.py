@@ -43,8 +43,9 @@ def julia_options(options: SolveOptions) -> dict:
     return {"format": OPTIONS_FORMAT, **{name: getattr(options, name) for name in JULIA_OPTION_FIELDS}}
 
 
-def write_inputs(case: Case, options: SolveOptions, directory: str | Path) -> JuliaInputs:
-    m_path, sidecar_path = write_case(case, Path(directory) / "case")
+def write_inputs(case: Case, options: SolveOptions, directory: str | Path, stem: str = "case") -> JuliaInputs:
+    """`<stem>.m` and its sidecar `<stem>.json` in `directory`, and the options document."""
+    m_path, sidecar_path = write_case(case, Path(directory) / stem)
     return JuliaInputs(m_path, sidecar_path, julia_options(options))
 
 
