@@ -1,6 +1,6 @@
 """Prometheus config and alert rules: promtool validates both and runs the alert unit tests
-(monitoring/alerts_test.yml); every metric an alert uses is one the platform exports; every scrape
-target is a compose service on the port it listens on."""
+(monitoring/alerts_test.yml); every metric an alert uses is one the platform exports. That every scrape
+target is a compose service on a port it listens on is checked with the stack, in tests/deploy."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from tests.grafana.test_dashboards import exported_metrics
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package prometheus)")
-PORTS = {"ingest": 9108, "api": 8000, "pushgateway": 9091, "localhost": 9090}  # what each service listens on
 
 
 def promtool(*args: str, cwd: Path = MONITORING) -> str:
@@ -51,10 +50,3 @@ def test_every_alert_is_unit_tested_and_uses_exported_metrics() -> None:
         used = set(re.findall(r"\b(?:lascopf_[a-z_]+|push_time_seconds)\b", selectors))
         assert used and used <= known, (rule["alert"], used - known)
 
-
-def test_scrape_targets_are_compose_services_on_their_ports() -> None:
-    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
-    for job in config["scrape_configs"]:
-        for target in (t for sc in job["static_configs"] for t in sc["targets"]):
-            host, port = target.rsplit(":", 1)
-            assert PORTS.get(host) == int(port), target
