@@ -44,7 +44,7 @@ def send_raw(bootstrap: str, topic: str, values: list[bytes], key: bytes = b"k")
 
 def worker_config(bootstrap: str, prefix: str, **overrides) -> WorkerConfig:  # noqa: ANN003
     base = dict(bootstrap_servers=bootstrap, group_id=f"{prefix}ingest", batch_rows=500, linger_ms=200,
-                max_poll_interval_ms=5_000, session_timeout_ms=6_000)
+                max_poll_interval_ms=5_000, session_timeout_ms=6_000, max_lateness_s=None)
     return WorkerConfig(**(base | overrides))
 
 

@@ -15,6 +15,9 @@ from pydantic import Field as PydField
 
 # RFC 3339 with an explicit offset, at most nanosecond precision, years 1900-2199: what the stores hold.
 TIMESTAMP_PATTERN = r"^(19|20|21)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$"
+# PostgreSQL's text cannot hold NUL; bigint (and Arrow's int64) hold exactly this range.
+NO_NUL_PATTERN = "^[^\x00]*$"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 Kind = Literal["string", "integer", "number", "boolean", "timestamp", "enum", "string_list"]
 
@@ -58,6 +61,7 @@ class FieldSpec:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     max_length: int | None = None
+    transport: bool = False  # set by the path a record travelled (gateway, backhaul), not by the measurement
 
     def json_schema(self) -> dict[str, Any]:
         if self.kind == "timestamp":
@@ -71,8 +75,13 @@ class FieldSpec:
             schema = {"type": self.kind}
         if self.kind == "string":
             schema["minLength"] = 1
+            schema["pattern"] = NO_NUL_PATTERN
             if self.max_length:
                 schema["maxLength"] = self.max_length
+        elif self.kind == "string_list" and not self.choices:
+            schema["items"]["pattern"] = NO_NUL_PATTERN
+        if self.kind == "integer":  # what the store can hold, whatever narrower bound the field sets
+            schema["minimum"], schema["maximum"] = INT64_MIN, INT64_MAX
         if self.minimum is not None:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
@@ -119,6 +128,12 @@ class RecordSpec:
             "additionalProperties": True,
         }
 
+    @property
+    def content_names(self) -> tuple[str, ...]:
+        """The fields that say what was measured: two records with the same natural key and equal
+        content are the same record re-sent, whatever path they travelled."""
+        return tuple(f.name for f in self.fields if not f.transport)
+
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.fields])
 
@@ -144,8 +159,10 @@ class RecordSpec:
 class Source:
     """One telemetry stream: its topic, record contract and where its rows are stored.
 
-    `key` is the natural key duplicates are absorbed on; it includes the time column because a
-    unique index on a hypertable or a range-partitioned table must contain the partitioning column.
+    `key` is the natural key: one stored row per key, a re-send with equal content absorbed, one with
+    other content dead-lettered. When it does not include the time column (a meter's `seq`), a key
+    table beside the time-partitioned one (`key_table`) enforces it, since a unique index on a
+    hypertable or a partitioned table must contain the partitioning column.
     `envelope_fields` maps batch-envelope fields onto record columns they fill when a record lacks them.
     """
 
@@ -157,6 +174,12 @@ class Source:
     key: tuple[str, ...]
     batch_field: str
     envelope_fields: dict[str, str] = field(default_factory=dict)
+    key_table: str | None = None
+
+    @property
+    def stored_key(self) -> tuple[str, ...]:
+        """The unique key of the time-partitioned table: the natural key plus the time column."""
+        return self.key if self.time_column in self.key else (*self.key, self.time_column)
 
     @cached_property
     def envelope_schema(self) -> dict[str, Any]:

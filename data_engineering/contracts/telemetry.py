@@ -33,9 +33,12 @@ def ami_reading(nominal_voltage_v: float = 240.0) -> RecordSpec:
             FieldSpec("freq_hz", "number", "frequency", "Hz", False, 40, 70),
             FieldSpec("quality_flags", "string_list", "meter quality flags", required=False,
                       choices=AMI_QUALITY_FLAGS),
-            FieldSpec("network_profile", "enum", "gateway backhaul", choices=NETWORK_PROFILES),
-            FieldSpec("gateway_id", "string", "pole gateway that forwarded it", required=False, max_length=ID),
-            FieldSpec("gateway_ts", "timestamp", "when the gateway forwarded the batch", required=False),
+            FieldSpec("network_profile", "enum", "gateway backhaul; absent for a direct meter feed (stored NULL)",
+                      required=False, choices=NETWORK_PROFILES, transport=True),
+            FieldSpec("gateway_id", "string", "pole gateway that forwarded it", required=False, max_length=ID,
+                      transport=True),
+            FieldSpec("gateway_ts", "timestamp", "when the gateway forwarded the batch", required=False,
+                      transport=True),
         ),
         "AMI 2.0 smart-meter reading",
     )
@@ -105,9 +108,9 @@ def telemetry_sources(topic_prefix: str = "", nominal_voltage_v: float = 240.0) 
     t = topic_prefix
     return {
         "ami": Source("ami", f"{t}ami.readings", ami_reading(nominal_voltage_v), "ami_readings", "event_ts",
-                      ("meter_id", "seq", "event_ts"), "readings",
+                      ("meter_id", "seq"), "readings",
                       {"gateway_id": "gateway_id", "network_profile": "network_profile", "sent_ts": "gateway_ts",
-                       "pole_id": "pole_id"}),
+                       "pole_id": "pole_id"}, key_table="ami_reading_keys"),
         "scada": Source("scada", f"{t}scada.measurements", SCADA_MEASUREMENT, "scada_measurements", "ts",
                         ("element_type", "element_id", "ts"), "measurements"),
         "weather": Source("weather", f"{t}weather.observations", WEATHER_OBSERVATION, "weather_observations",

@@ -1,18 +1,55 @@
 """Accumulate accepted records and hand them over as one typed Arrow table.
 
-Records stay dicts until the flush, where Arrow converts them in C++ (`from_pylist`) and the table
-is deduplicated on the typed natural key (so `…00Z` and `…00.000Z` are the same instant).
+Records stay dicts until the flush, where Arrow converts them in C++ (`from_pylist`). Each record
+keeps where it came from (its message's coordinates, its position in the message and the message's
+bytes, shared, not copied), so a record the store refuses can still be dead-lettered on its own.
+Repeats of a natural key are not dropped here: the writer tells re-sends from conflicts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from data_engineering.contracts.dead_letter import DeadLetter
 from data_engineering.contracts.spec import Source, stored_arrow_schema
+from data_engineering.ingestion.decode import Coordinates
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The message a record came in."""
+
+    at: Coordinates
+    value: bytes
+    envelope: bytes | None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Buffered records handed to the writer: the records, their Kafka timestamps and origins."""
+
+    records: list[dict[str, Any]]
+    received_ms: list[int]
+    origins: list[tuple[Origin, int]]  # (message, position in it; -1 for a single record)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def subset(self, rows: list[int]) -> Taken:
+        return Taken([self.records[i] for i in rows], [self.received_ms[i] for i in rows],
+                     [self.origins[i] for i in rows])
+
+    def dead_letter(self, source: Source, row: int, reason: str, detail: str) -> DeadLetter:
+        """Record `row` as a dead letter: its own original bytes (the batch item, or the message)."""
+        origin, item = self.origins[row]
+        payload = origin.value if item < 0 else orjson.dumps(orjson.loads(origin.value)[source.batch_field][item])
+        return DeadLetter(source.name, origin.at.topic, origin.at.partition, origin.at.offset, item, reason,
+                          detail.replace("\x00", "\\x00"), payload, origin.at.key, origin.envelope)
 
 
 class RecordBuffer:
@@ -22,44 +59,36 @@ class RecordBuffer:
         # Timestamps arrive as RFC 3339 text: read as strings, cast once per batch.
         self._read_schema = pa.schema([pa.field(f.name, pa.string() if pa.types.is_timestamp(f.type) else f.type)
                                        for f in self.schema if f.name in source.record.names])
-        self._records: list[dict[str, Any]] = []
-        self._received_ms: list[int] = []
+        self._taken = Taken([], [], [])
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._taken)
 
-    def extend(self, records: list[dict[str, Any]], received_ms: int) -> None:
-        self._records.extend(records)
-        self._received_ms.extend([received_ms] * len(records))
+    def extend(self, records: list[dict[str, Any]], received_ms: int, origin: Origin | None = None,
+               items: list[int] | None = None) -> None:
+        t = self._taken
+        t.records.extend(records)
+        t.received_ms.extend([received_ms] * len(records))
+        t.origins.extend(zip([origin] * len(records), items or [-1] * len(records), strict=True))
 
-    def take(self) -> tuple[list[dict[str, Any]], list[int]]:
+    def take(self) -> Taken:
         """Hand the buffered records over (to a writer thread) and start afresh."""
-        taken = self._records, self._received_ms
-        self._records, self._received_ms = [], []
+        taken, self._taken = self._taken, Taken([], [], [])
         return taken
 
-    def to_arrow(self, records: list[dict[str, Any]], received_ms: list[int], ingest_batch: int) -> pa.Table:
-        """The records as a table in the stored schema, first occurrence of each key kept."""
-        raw = pa.Table.from_pylist(records, schema=self._read_schema)
+    def to_arrow(self, taken: Taken, ingest_batch: int) -> pa.Table:
+        """The records as a table in the stored schema."""
+        raw = pa.Table.from_pylist(taken.records, schema=self._read_schema)
         arrays = []
         for field in self.schema:
             if field.name == "received_ts":
-                arrays.append(pa.array(received_ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(field.type))
+                arrays.append(pa.array(taken.received_ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+                              .cast(field.type))
             elif field.name == "ingest_batch":
-                arrays.append(pa.array(np.full(len(records), ingest_batch, dtype=np.int64)))
+                arrays.append(pa.array(np.full(len(taken), ingest_batch, dtype=np.int64)))
             elif pa.types.is_timestamp(field.type):
                 as_ns = raw[field.name].cast(pa.timestamp("ns", tz="UTC"))
                 arrays.append(as_ns.cast(field.type, safe=False))  # sub-microsecond digits are dropped
             else:
                 arrays.append(raw[field.name])
-        return drop_duplicate_keys(pa.Table.from_arrays(arrays, schema=self.schema), self.source.key)
-
-
-def drop_duplicate_keys(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
-    if table.num_rows < 2:
-        return table
-    indexed = table.select(list(key)).append_column("__row", pa.array(np.arange(table.num_rows)))
-    first = indexed.group_by(list(key), use_threads=False).aggregate([("__row", "min")])["__row_min"]
-    if len(first) == table.num_rows:
-        return table
-    return table.take(pc.take(first, pc.sort_indices(first)))
+        return pa.Table.from_arrays(arrays, schema=self.schema)

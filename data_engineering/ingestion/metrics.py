@@ -20,6 +20,10 @@ class IngestMetrics:
         self.batch_seconds = Histogram(
             "lascopf_ingest_batch_seconds", "Time to make one batch durable (database, lake, offsets)",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=r)
+        self.retries = Counter("lascopf_ingest_retries_total", "Writes retried because a server was away",
+                               ["server"], registry=r)
+        self.commit_failures = Counter("lascopf_ingest_commit_failures_total",
+                                       "Offset commits lost to a rebalance (the records were durable)", registry=r)
         self.lag = Gauge("lascopf_ingest_consumer_lag", "Messages behind the end of the partition",
                          ["topic", "partition"], registry=r)
 

@@ -6,10 +6,18 @@ offsets. A crash anywhere replays the uncommitted messages, and the natural keys
 coordinates and the manifest absorb the replay: at-least-once delivery, exactly-once effect.
 The loop is synchronous, so when the database lags the worker simply polls less: nothing buffers
 without bound. SIGTERM finishes the batch in hand, commits and leaves the group.
+
+Every record is stored or dead-lettered: one the store refuses is isolated by bisecting its batch
+and dead-lettered `store_rejected`, the rest written. What can succeed later is retried: a lost
+database connection (reconnect and rewrite), an unreachable lake (the manifest keeps the objects
+pending and the worker rebuilds them once it answers). A rebalance makes the batch in hand durable
+on the consumer's IO thread, where only a non-blocking commit is allowed; if that commit is lost,
+the next owner replays records that are already stored, which the natural keys absorb.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import time
@@ -18,18 +26,32 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import psycopg
+import pyarrow as pa
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from data_engineering.contracts.dead_letter import DeadLetter
 from data_engineering.contracts.spec import Source
-from data_engineering.ingestion.buffer import RecordBuffer
-from data_engineering.ingestion.decode import Coordinates, DeadLetter, MessageDecoder
+from data_engineering.ingestion.buffer import Origin, RecordBuffer, Taken
+from data_engineering.ingestion.decode import Coordinates, EventWindow, MessageDecoder
+from data_engineering.ingestion.isolate import isolate
 from data_engineering.ingestion.metrics import IngestMetrics
 from data_engineering.storage.archive import LakeObjectPlan, reconcile_pending, write_objects
 from data_engineering.storage.database import Database
 from data_engineering.storage.lake import Lake
-from data_engineering.storage.telemetry import SourceWrite, TelemetryWriter
+from data_engineering.storage.telemetry import Conflict, SourceWrite, TelemetryWriter
+
+# Failures of particular records: conversion to Arrow, or the database refusing a value (SQLSTATE
+# classes 22 data exception, 23 integrity violation, 54 program limit). Bisecting finds the records.
+RECORD_ERRORS: tuple[type[BaseException], ...] = (
+    pa.ArrowInvalid, pa.ArrowTypeError, OverflowError,
+    psycopg.errors.DataError, psycopg.errors.IntegrityError, psycopg.errors.ProgramLimitExceeded,
+)
+# Failures that can succeed later: the database connection (class 08, shutdown 57P…).
+DATABASE_DOWN: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +67,25 @@ class WorkerConfig:
     session_timeout_ms: int = 10_000
     dead_letter_suffix: str = ".dlq"
     lag_interval_s: float = 5.0
+    max_lateness_s: float | None = 30 * 86_400  # event time accepted this long before arrival; None = any
+    max_lead_s: float = 300.0  # … and this long after it (clock skew)
+    retry_backoff_s: float = 1.0  # first wait before reconnecting to the database / retrying the lake
+    retry_backoff_max_s: float = 15.0
 
 
 @dataclass(frozen=True)
 class _Batch:
-    records: dict[str, tuple[list[dict], list[int]]]  # topic → (records, Kafka timestamps in ms)
+    records: dict[str, Taken]  # per topic
     dead: list[DeadLetter]
     offsets: dict[TopicPartition, int]  # next offset to consume, per partition
+
+
+@dataclass(frozen=True)
+class _Written:
+    writes: list[SourceWrite]
+    objects: list[LakeObjectPlan]
+    dead: list[DeadLetter]  # every dead letter recorded: the decoder's, the store's and conflicts
+    seconds: float
 
 
 @dataclass
@@ -70,7 +104,8 @@ class IngestWorker:
         self.config = config
         self.sources = sources
         self.by_topic = {s.topic: s for s in sources.values()}
-        self.decoders = {s.topic: MessageDecoder(s) for s in sources.values()}
+        window = None if config.max_lateness_s is None else EventWindow(config.max_lateness_s, config.max_lead_s)
+        self.decoders = {s.topic: MessageDecoder(s, window) for s in sources.values()}
         self.buffers = {s.topic: RecordBuffer(s) for s in sources.values()}
         self.db = db
         self.lake = lake
@@ -84,6 +119,7 @@ class IngestWorker:
         self._inflight: tuple[_Batch, Future] | None = None
         self._conn = db.connect(autocommit=True)  # every write is an explicit transaction() block
         self.writer = TelemetryWriter(self._conn)
+        self._lake_retry_at: float | None = None  # lake objects left pending: rebuild them from then on
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.on_batch: Callable[[IngestStats], None] | None = None  # progress display, tests
@@ -161,11 +197,12 @@ class IngestWorker:
     def _take(self, messages: list) -> None:
         for msg in messages:
             at = Coordinates(msg.topic, msg.partition, msg.offset, msg.key)
-            good, bad = self.decoders[msg.topic].decode(msg.value, at)
-            if good:
-                self.buffers[msg.topic].extend(good, msg.timestamp)
-            if bad:
-                self._dead.extend(bad)
+            decoded = self.decoders[msg.topic].decode(msg.value, at, msg.timestamp)
+            if decoded.good:
+                self.buffers[msg.topic].extend(decoded.good, msg.timestamp, Origin(at, msg.value, decoded.envelope),
+                                               decoded.items)
+            if decoded.dead:
+                self._dead.extend(decoded.dead)
             self._offsets[TopicPartition(msg.topic, msg.partition)] = msg.offset + 1
 
     def _pending(self) -> int:
@@ -190,34 +227,122 @@ class IngestWorker:
         if self._inflight is not None and self._inflight[1].done():
             self._complete()
 
-    def _complete(self) -> None:
+    def _complete(self, in_rebalance: bool = False) -> None:
         assert self._inflight is not None and self.consumer is not None
         batch, future = self._inflight
         self._inflight = None
-        writes, objects, seconds = future.result()  # a failed write raises here: nothing is committed
-        self.consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in batch.offsets.items()})
-        self._account(batch, writes, objects, seconds)
+        written = future.result()  # a failed write raises here: nothing is committed
+        self._commit(batch.offsets, in_rebalance)
+        self._account(batch, written)
         if self.on_stored is not None:
-            self.on_stored(writes)
+            self.on_stored(written.writes)
 
-    def flush(self) -> None:
+    def _commit(self, offsets: dict[TopicPartition, int], in_rebalance: bool) -> None:
+        """The records below these offsets are durable. On the IO thread (a rebalance) only the
+        non-blocking commit is allowed. A commit that fails loses nothing: the records are stored,
+        and the replay that follows is absorbed by their natural keys."""
+        assert self.consumer is not None
+        commits = {tp: OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()}
+        if not commits:
+            return
+        try:
+            if in_rebalance:
+                self.consumer.commit_async(commits)
+            else:
+                self.consumer.commit(commits)
+        except KafkaError as exc:
+            self.metrics.commit_failures.inc()
+            log.warning("offsets %s not committed (%s); their records are durable, a replay is absorbed",
+                        {f"{tp.topic}[{tp.partition}]": off for tp, off in offsets.items()}, exc)
+
+    def flush(self, in_rebalance: bool = False) -> None:
         """Make everything taken so far durable and commit its offsets (shutdown, rebalance)."""
         if self._offsets:
             self._submit(self._seal())
         if self._inflight is not None:
-            self._complete()
+            self._complete(in_rebalance)
 
-    def _write(self, batch: _Batch) -> tuple[list[SourceWrite], list[LakeObjectPlan], float]:
-        """Writer thread: rows, dead letters and manifest in one transaction; lake objects; dead-letter topic."""
+    # -- the writer thread --------------------------------------------------------------------------
+    def _write(self, batch: _Batch) -> _Written:
+        """Rows, dead letters and manifest in one transaction; lake objects; dead-letter topic.
+        A lost database connection is retried (with a new connection) until it answers."""
         started = time.perf_counter()
+        delay = self.config.retry_backoff_s
+        while True:
+            try:
+                writes, objects, dead = self._write_once(batch)
+                break
+            except DATABASE_DOWN as exc:
+                if self._closing:
+                    raise
+                self.metrics.retries.labels("database").inc()
+                log.warning("database unavailable (%s): reconnecting in %.1f s", exc, delay)
+                time.sleep(delay)
+                delay = min(2 * delay, self.config.retry_backoff_max_s)
+                self._reconnect()
+        self._archive(objects)
+        self._publish_dead_letters(dead)
+        return _Written(writes, objects, dead, time.perf_counter() - started)
+
+    def _reconnect(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            try:
+                self._conn = self.db.connect(autocommit=True)
+                self.writer = TelemetryWriter(self._conn)
+            except DATABASE_DOWN as exc:
+                log.warning("reconnect failed: %s", exc)
+
+    def _write_once(self, batch: _Batch) -> tuple[list[SourceWrite], list[LakeObjectPlan], list[DeadLetter]]:
         batch_id = self.writer.next_batch_id()
-        tables = {self.by_topic[t]: self.buffers[t].to_arrow(records, received, batch_id)
-                  for t, (records, received) in batch.records.items()}
-        writes, objects = self.writer.write(batch_id, tables, batch.dead)
-        write_objects(self.lake, objects)
-        self.writer.mark_written([o.key for o in objects])
-        self._publish_dead_letters(batch.dead)
-        return writes, objects, time.perf_counter() - started
+        records, rejected = dict(batch.records), []
+        try:
+            return self._store(batch_id, records, batch.dead)
+        except RECORD_ERRORS as exc:
+            log.warning("batch %d refused by the store (%s): isolating the records", batch_id, exc)
+        for topic, taken in batch.records.items():
+            source = self.by_topic[topic]
+            buffer = self.buffers[topic]
+            bad = isolate(len(taken), lambda rows, s=source, b=buffer, t=taken:
+                          self.writer.probe(s, b.to_arrow(t.subset(rows), batch_id), batch_id), RECORD_ERRORS)
+            if bad:
+                rejected.extend(taken.dead_letter(source, row, "store_rejected", reason) for row, reason in bad)
+                keep = sorted(set(range(len(taken))) - {row for row, _ in bad})
+                records[topic] = taken.subset(keep)
+                log.warning("%s: %d record(s) dead-lettered as store_rejected", source.name, len(bad))
+        return self._store(batch_id, {t: r for t, r in records.items() if len(r)}, batch.dead + rejected)
+
+    def _store(self, batch_id: int, records: dict[str, Taken],
+               dead: list[DeadLetter]) -> tuple[list[SourceWrite], list[LakeObjectPlan], list[DeadLetter]]:
+        tables = {self.by_topic[t]: self.buffers[t].to_arrow(taken, batch_id) for t, taken in records.items()}
+
+        def conflict_letters(source: Source, _table: pa.Table, conflicts: list[Conflict]) -> list[DeadLetter]:
+            taken = records[source.topic]
+            return [dataclasses.replace(taken.dead_letter(source, c.row, "conflicting_duplicate", c.detail),
+                                        natural_key=c.natural_key) for c in conflicts]
+
+        return self.writer.write(batch_id, tables, dead, conflict_letters)
+
+    def _archive(self, objects: list[LakeObjectPlan]) -> None:
+        """Write the batch's lake objects; while the lake is away they stay pending in the manifest
+        (the rows are durable) and are rebuilt from the database once it answers again."""
+        now = time.monotonic()
+        try:
+            if self._lake_retry_at is not None and now >= self._lake_retry_at:
+                rebuilt = reconcile_pending(self._conn, self.lake, self.sources)
+                log.info("lake answers again: %d pending objects rebuilt", len(rebuilt))
+                self._lake_retry_at = None
+            if self._lake_retry_at is None:
+                write_objects(self.lake, objects)
+                self.writer.mark_written([o.key for o in objects])
+        except DATABASE_DOWN:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any lake client failure: retried from the manifest
+            self.metrics.retries.labels("lake").inc()
+            self._lake_retry_at = now + self.config.retry_backoff_max_s
+            log.warning("lake unavailable (%s): objects stay pending, retried in %.0f s", exc,
+                        self.config.retry_backoff_max_s)
 
     def _publish_dead_letters(self, dead: list[DeadLetter]) -> None:
         if not dead:
@@ -227,36 +352,34 @@ class IngestWorker:
             headers = [("reason", d.reason.encode()), ("detail", d.detail.encode()[:1024]),
                        ("source_topic", d.topic.encode()), ("source_partition", str(d.partition).encode()),
                        ("source_offset", str(d.offset).encode()), ("item", str(d.item).encode())]
+            if d.envelope is not None:
+                headers.append(("envelope", d.envelope))
             self.producer.send(d.topic + self.config.dead_letter_suffix, value=d.payload, key=d.key, headers=headers)
         self.producer.flush()
 
-    def _account(self, batch: _Batch, writes: list[SourceWrite], objects: list[LakeObjectPlan],
-                 seconds: float) -> None:
-        """Duplicates are what was received less what was new: repeats inside the batch and rows
-        already stored alike."""
+    def _account(self, batch: _Batch, written: _Written) -> None:
+        """Duplicates are re-sends absorbed: repeats inside the batch and rows already stored alike."""
         m, s = self.metrics, self.stats
-        received = {self.by_topic[t].name: len(records) for t, (records, _) in batch.records.items()}
-        for w in writes:
-            duplicates = received[w.source] - w.inserted
+        for w in written.writes:
             m.records.labels(w.source).inc(w.inserted)
-            m.duplicates.labels(w.source).inc(duplicates)
+            m.duplicates.labels(w.source).inc(w.duplicates)
             s.records += w.inserted
-            s.duplicates += duplicates
+            s.duplicates += w.duplicates
             s.by_source[w.source] += w.inserted
-        for d in batch.dead:
+        for d in written.dead:
             m.rejected.labels(d.source, d.reason).inc()
-        for o in objects:
+        for o in written.objects:
             m.lake_objects.labels(o.source).inc()
-        s.rejected += len(batch.dead)
-        s.lake_objects += len(objects)
+        s.rejected += len(written.dead)
+        s.lake_objects += len(written.objects)
         s.batches += 1
         m.batches.inc()
-        m.batch_seconds.observe(seconds)
+        m.batch_seconds.observe(written.seconds)
         if self.on_batch is not None:
             self.on_batch(s)
         log.info("batch %d stored: %d new, %d duplicates, %d dead-lettered, %d lake objects in %.0f ms",
-                 s.batches, sum(w.inserted for w in writes), sum(received.values()) - sum(w.inserted for w in writes),
-                 len(batch.dead), len(objects), seconds * 1000)
+                 s.batches, sum(w.inserted for w in written.writes), sum(w.duplicates for w in written.writes),
+                 len(written.dead), len(written.objects), written.seconds * 1000)
 
     def _report_lag(self) -> None:
         if self.consumer is None:
@@ -271,14 +394,17 @@ class IngestWorker:
 
 
 class _FlushOnRevoke(ConsumerRebalanceListener):
-    """Before partitions move to another worker, make what was taken from them durable."""
+    """Before partitions move to another worker, make what was taken from them durable. Runs on the
+    consumer's IO thread while the poll thread waits in `poll()`, so it may touch the worker's state
+    but not block on Kafka: the commit is sent without waiting."""
 
     def __init__(self, worker: IngestWorker) -> None:
         self.worker = worker
 
     def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
         if revoked and not self.worker._closing:
-            self.worker.flush()
+            log.info("revoking %d partitions: making the batch in hand durable", len(revoked))
+            self.worker.flush(in_rebalance=True)
 
     def on_partitions_assigned(self, assigned) -> None:  # noqa: ANN001
         log.info("assigned %d partitions", len(assigned))

@@ -86,14 +86,16 @@ def load_file(platform: Platform, key: str) -> LandingOutcome:
     digest = hashlib.sha256(data).hexdigest()
     frame = _read(key, data, source)
     envelope = orjson.dumps({source.batch_field: _records(frame, source)}, option=orjson.OPT_SERIALIZE_NUMPY)
-    good, dead = MessageDecoder(source).decode(envelope, Coordinates(key, 0, 0))
+    good, _, dead, _ = MessageDecoder(source).decode(envelope, Coordinates(key, 0, 0))
     log.info("%s: %d rows, %d pass the %s contract, %d dead-lettered", key, len(frame), len(good), source.name,
              len(dead))
     quality_run_id = uuid.uuid5(NAMESPACE, f"{key}@{digest}")
     with platform.db.connect(autocommit=True) as conn:
         writer = TelemetryWriter(conn)
         batch_id = writer.next_batch_id()  # a rejected file leaves a gap in the sequence, nothing else
-        rows = RecordBuffer(source).to_arrow(good, [int(time.time() * 1000)] * len(good), batch_id) if good else None
+        buffer = RecordBuffer(source)
+        buffer.extend(good, int(time.time() * 1000))
+        rows = buffer.to_arrow(buffer.take(), batch_id) if good else None
         if rows is not None:
             batch = _prepare(platform, source, rows.to_pandas())
             try:
@@ -101,11 +103,12 @@ def load_file(platform: Platform, key: str) -> LandingOutcome:
             except QualityGateFailed as exc:
                 return _finish(platform, key, data, digest, source, "rejected", 0, len(dead), 0, quality_run_id,
                                str(exc))
-        writes, objects = writer.write(batch_id, {} if rows is None else {source: rows}, dead)
+        writes, objects, dead = writer.write(batch_id, {} if rows is None else {source: rows}, dead)
         write_objects(lake, objects)
         writer.mark_written([o.key for o in objects])
     inserted = sum(w.inserted for w in writes)
-    return _finish(platform, key, data, digest, source, "loaded", inserted, len(dead), len(good) - inserted,
+    duplicates = sum(w.duplicates for w in writes)
+    return _finish(platform, key, data, digest, source, "loaded", inserted, len(dead), duplicates,
                    quality_run_id if good else None)
 
 

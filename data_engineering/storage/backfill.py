@@ -23,6 +23,6 @@ def backfill(db: Database, source: Source, tables: Iterable[pa.Table]) -> int:
             table = table.append_column("ingest_batch", pa.array([batch_id] * table.num_rows, pa.int64()))
             columns = [name for name in schema.names if name in table.column_names]
             table = table.select(columns).cast(pa.schema([schema.field(c) for c in columns]))
-            writes, _ = writer.write(batch_id, {source: table}, [])
+            writes, _, _ = writer.write(batch_id, {source: table}, [])
             inserted += sum(w.inserted for w in writes)
     return inserted

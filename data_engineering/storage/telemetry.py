@@ -1,29 +1,46 @@
 """Write a batch of telemetry into PostgreSQL in one transaction.
 
 COPY into a per-connection staging table, then `INSERT … SELECT … ON CONFLICT DO NOTHING` into the
-partitioned table: bulk-load speed with duplicates absorbed on the natural key. The rows that were
-new (and so belong in the lake) are told apart from those already stored by their `ingest_batch`.
-Dead letters and the lake manifest go in the same transaction, so a batch is durable whole or not
-at all.
+partitioned table: bulk-load speed, one row per natural key. A natural key without the time column
+(a meter's `(meter_id, seq)`) is claimed first in the source's key table, so a re-send with another
+event time cannot land in another partition. Only when fewer rows went in than were staged are the
+rest classified: equal content is a re-send (absorbed), other content a `conflicting_duplicate`
+(dead-lettered, the stored version found by the same key). The rows that were new (and so belong in
+the lake) are known from that classification. Dead letters and the lake manifest go in the same
+transaction, so a batch is durable whole or not at all.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from functools import cache
 
+import numpy as np
+import orjson
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from data_engineering.contracts.dead_letter import DeadLetter
 from data_engineering.contracts.spec import Source, stored_columns
-from data_engineering.ingestion.decode import DeadLetter
 from data_engineering.storage.archive import LakeObjectPlan, plan_objects
+
+STAGE_ROW = "stage_row"  # the staged row's position in the batch's table
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A staged row whose natural key is stored with other content."""
+
+    row: int  # position in the table given to `write`
+    natural_key: dict
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -32,10 +49,25 @@ class SourceWrite:
     staged: int
     inserted: int
     new_rows: pa.Table
+    conflicts: list[Conflict] = dataclass_field(default_factory=list)
 
     @property
     def duplicates(self) -> int:
-        return self.staged - self.inserted
+        """Re-sends absorbed: staged rows that were neither new nor in conflict."""
+        return self.staged - self.inserted - len(self.conflicts)
+
+
+# Turns a source's conflicts into dead letters (the ingest worker knows each row's Kafka origin).
+ConflictLetters = Callable[[Source, pa.Table, list[Conflict]], list[DeadLetter]]
+
+
+def conflict_letters_from_rows(source: Source, table: pa.Table, conflicts: list[Conflict]) -> list[DeadLetter]:
+    """Dead letters for callers without Kafka coordinates (file loads, back-fills): the row itself."""
+    rows = table.take([c.row for c in conflicts]).to_pylist()
+    return [DeadLetter(source.name, source.topic, -1, int(row["ingest_batch"]), c.row, "conflicting_duplicate",
+                       c.detail, orjson.dumps({k: row[k] for k in source.record.names}, default=str),
+                       natural_key=c.natural_key)
+            for c, row in zip(conflicts, rows, strict=True)]
 
 
 def pg_array_literals(lists: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -61,17 +93,25 @@ def to_copy_csv(table: pa.Table) -> bytes:
     return out.getvalue()
 
 
-def without_keys(table: pa.Table, keys: pa.Table, key: tuple[str, ...]) -> pa.Table:
-    """Rows of `table` whose key is not in `keys`, in their order (joins only the key columns:
-    Arrow cannot carry list columns through a join)."""
-    indexed = table.select(list(key)).append_column("__row", pa.array(range(table.num_rows), pa.int64()))
-    keep = indexed.join(keys, list(key), join_type="left anti")["__row"]
-    return table.take(pc.take(keep, pc.sort_indices(keep)))
-
-
 @cache
 def _timestamp_columns(source: Source) -> frozenset[str]:
     return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
+
+
+def _match(source: Source, alias: str, columns: Sequence[str]) -> sql.Composable:
+    """`alias.c = <staged c>` for each column."""
+    return sql.SQL(" AND ").join(sql.SQL("{}.{} = {}").format(sql.Identifier(alias), sql.Identifier(c),
+                                                               _from_stage(source, c)) for c in columns)
+
+
+def _claim_keys(source: Source, stage: sql.Identifier) -> sql.Composable:
+    """Claim the natural keys no earlier row holds, first staged row first; the rows whose claim
+    holds (same key, same time, this batch) are the ones inserted."""
+    cols = (*source.key, source.time_column)
+    return sql.SQL("INSERT INTO {} ({}, ingest_batch) SELECT {}, %s FROM {} s ORDER BY s.{} ON CONFLICT DO NOTHING"
+                   ).format(sql.Identifier(source.key_table), sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                            sql.SQL(", ").join(_from_stage(source, c) for c in cols), stage,
+                            sql.Identifier(STAGE_ROW))
 
 
 def _from_stage(source: Source, column: str) -> sql.Composable:
@@ -94,39 +134,52 @@ class TelemetryWriter:
         return self.conn.execute("SELECT nextval('ingest_batch_seq')").fetchone()[0]
 
     def ensure_partitions(self, source: Source, table: pa.Table) -> None:
-        """Partition maintenance (TimescaleDB does this itself), in its own short transaction."""
+        """Partition maintenance (TimescaleDB does this itself), in its own short transaction, for
+        the chunks that receive rows only: one stray timestamp must not create every day between."""
         if table.num_rows == 0:
             return
-        bounds = pc.min_max(pc.floor_temporal(table[source.time_column], unit="hour"))
-        span = (source.table, bounds["min"].as_py(), bounds["max"].as_py())
-        if span in self._covered:
+        hours = pc.unique(pc.floor_temporal(table[source.time_column], unit="hour")).to_pylist()
+        missing = [h for h in hours if (source.table, h) not in self._covered]
+        if not missing:
             return
         with self.conn.transaction():
-            self.conn.execute("SELECT lascopf_ensure_partitions(%s, %s, %s)", span)
-        self._covered.add(span)
+            self.conn.execute("SELECT lascopf_ensure_partitions_at(%s, %s)", (source.table, missing))
+        self._covered.update((source.table, h) for h in missing)
 
-    def write(self, batch_id: int, tables: dict[Source, pa.Table],
-              dead_letters: Sequence[DeadLetter]) -> tuple[list[SourceWrite], list[LakeObjectPlan]]:
-        """Stage, insert, record dead letters and the lake manifest; commit once."""
+    def write(self, batch_id: int, tables: dict[Source, pa.Table], dead_letters: Sequence[DeadLetter],
+              conflict_letters: ConflictLetters = conflict_letters_from_rows,
+              ) -> tuple[list[SourceWrite], list[LakeObjectPlan], list[DeadLetter]]:
+        """Stage, insert, record dead letters (given and conflicts) and the lake manifest; commit once.
+        Returns the writes, the lake objects to write and every dead letter recorded."""
         for source, table in tables.items():
             self.ensure_partitions(source, table)
             self._stage(source)
         writes: list[SourceWrite] = []
         objects: list[LakeObjectPlan] = []
+        dead = list(dead_letters)
         with self.conn.transaction():
             for source, table in tables.items():
                 if table.num_rows:
                     write = self._insert(source, table, batch_id)
                     writes.append(write)
                     objects.extend(plan_objects(source, write.new_rows, batch_id))
-            self._insert_dead_letters(dead_letters)
+                    if write.conflicts:
+                        dead.extend(conflict_letters(source, table, write.conflicts))
+            self._insert_dead_letters(dead)
             self._insert_manifest(objects)
-        return writes, objects
+        return writes, objects, dead
+
+    def probe(self, source: Source, table: pa.Table, batch_id: int) -> None:
+        """Write `table` and roll it back: raises what a real write of these rows would raise."""
+        self.ensure_partitions(source, table)
+        self._stage(source)
+        with self.conn.transaction(force_rollback=True):
+            self._insert(source, table, batch_id)
 
     def _stage(self, source: Source) -> sql.Identifier:
-        """A session-lifetime temp table shaped like the target but with timestamps as epoch
-        microseconds, created outside any write transaction (a rollback must not take it away
-        behind the cache)."""
+        """A session-lifetime temp table shaped like the target, with timestamps as epoch
+        microseconds and each row's position, created outside any write transaction (a rollback
+        must not take it away behind the cache)."""
         name = f"stage_{source.table}"
         if name not in self._staging:
             stage = sql.Identifier(name)
@@ -136,6 +189,8 @@ class TelemetryWriter:
                 for column in sorted(_timestamp_columns(source)):
                     self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE bigint USING NULL")
                                       .format(stage, sql.Identifier(column)))
+                self.conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(
+                    stage, sql.Identifier(STAGE_ROW)))
             self._staging.add(name)
         return sql.Identifier(name)
 
@@ -144,38 +199,72 @@ class TelemetryWriter:
         target = sql.Identifier(source.table)
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
         values = sql.SQL(", ").join(_from_stage(source, c) for c in table.column_names)
+        staged = table.append_column(STAGE_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         with self.conn.cursor() as cur:
-            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, columns)) as copy:
-                copy.write(to_copy_csv(table))
-            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s ON CONFLICT DO NOTHING").format(
-                target, columns, values, stage))
+            with cur.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN (FORMAT csv)").format(
+                    stage, columns, sql.Identifier(STAGE_ROW))) as copy:
+                copy.write(to_copy_csv(staged))
+            claimed = sql.SQL("")
+            if source.key_table:
+                cur.execute(_claim_keys(source, stage), (batch_id,))
+                claimed = sql.SQL(" JOIN {} k ON {} AND k.ingest_batch = %s").format(
+                    sql.Identifier(source.key_table), _match(source, "k", (*source.key, source.time_column)))
+            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING")
+                        .format(target, columns, values, stage, claimed, sql.Identifier(STAGE_ROW)),
+                        (batch_id,) if source.key_table else None)
             inserted = cur.rowcount
-            new_rows = table
-            if inserted < table.num_rows:
-                already = self._already_stored(cur, source, stage, batch_id)
-                new_rows = without_keys(table, already, source.key)
-        return SourceWrite(source.name, table.num_rows, inserted, new_rows)
+            if inserted == table.num_rows:
+                return SourceWrite(source.name, table.num_rows, inserted, table)
+            fresh, conflicts = self._classify(cur, source, stage, batch_id)
+        return SourceWrite(source.name, table.num_rows, inserted, table.take(pa.array(fresh, pa.int64())), conflicts)
 
     @staticmethod
-    def _already_stored(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, batch_id: int) -> pa.Table:
-        staged = [_from_stage(source, k) for k in source.key]
-        match = sql.SQL(" AND ").join(sql.SQL("t.{} = {}").format(sql.Identifier(k), v)
-                                      for k, v in zip(source.key, staged, strict=True))
-        cur.execute(sql.SQL("SELECT {} FROM {} s JOIN {} t ON {} WHERE t.ingest_batch <> %s").format(
-            sql.SQL(", ").join(staged), stage, sql.Identifier(source.table), match,
-        ), (batch_id,))
+    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier,
+                  batch_id: int) -> tuple[list[int], list[Conflict]]:
+        """Each staged row against the row stored under its natural key: the rows this batch
+        inserted (first of equal repeats) and the conflicts."""
+        same = sql.SQL(" AND ").join(sql.SQL("{} IS NOT DISTINCT FROM t.{}").format(
+            _from_stage(source, c), sql.Identifier(c)) for c in source.record.content_names)
+        key_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
+        stored = sql.SQL("{} t ON {}").format(sql.Identifier(source.table), _match(source, "t", source.stored_key))
+        if source.key_table:
+            stored = sql.SQL("{} k ON {} JOIN {} t ON {}").format(
+                sql.Identifier(source.key_table), _match(source, "k", source.key),
+                sql.Identifier(source.table),
+                sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(c)) for c in source.stored_key))
+        cur.execute(sql.SQL(
+            "SELECT s.{row}, ({same}) AS same, t.ingest_batch, min(s.{row}) OVER (PARTITION BY {key}) AS first,"
+            " t.{time} FROM {stage} s JOIN {stored}").format(
+            row=sql.Identifier(STAGE_ROW), same=same, key=key_cols, time=sql.Identifier(source.time_column),
+            stage=stage, stored=stored))
+        fresh, conflicts = [], []
+        key_values = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
         rows = cur.fetchall()
-        schema = pa.schema([pa.field(k, source.record.field(k).arrow_type) for k in source.key])
-        return pa.Table.from_pylist([dict(zip(source.key, r, strict=True)) for r in rows], schema=schema)
+        for row, is_same, stored_batch, first, stored_ts in rows:
+            if is_same and stored_batch == batch_id and row == first:
+                fresh.append(row)
+            elif not is_same:
+                conflicts.append((row, stored_batch, stored_ts))
+        keys: dict[int, dict] = {}
+        if conflicts:
+            cur.execute(sql.SQL("SELECT s.{}, {} FROM {} s WHERE s.{} = ANY(%s)").format(
+                sql.Identifier(STAGE_ROW), key_values, stage, sql.Identifier(STAGE_ROW)), ([c[0] for c in conflicts],))
+            keys = {r[0]: dict(zip(source.key, r[1:], strict=True)) for r in cur.fetchall()}
+        return sorted(fresh), [
+            Conflict(row, keys[row], f"{source.name} {keys[row]} is stored (ingest batch {stored_batch}, "
+                                     f"{source.time_column} {stored_ts.isoformat()}) with other content")
+            for row, stored_batch, stored_ts in sorted(conflicts)]
 
     def _insert_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> None:
-        rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail, d.payload)
+        rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail.replace("\x00", "\\x00"),
+                 d.payload, d.envelope, None if d.natural_key is None else orjson.dumps(d.natural_key, default=str))
                 for d in dead_letters]
         if rows:
             with self.conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO dead_letters (source, topic, kafka_partition, kafka_offset, item, reason, detail,"
-                    " payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+                    " payload, envelope, natural_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT DO NOTHING", rows)
 
     def _insert_manifest(self, objects: Iterable[LakeObjectPlan]) -> None:
         rows = [(o.key, o.source, o.ingest_batch, o.ts_from, o.ts_to, o.rows.num_rows) for o in objects]

@@ -26,7 +26,7 @@ def test_pending_objects_are_rebuilt_from_the_database(database, lake):
     with database.connect(autocommit=True) as conn:
         writer = TelemetryWriter(conn)
         batch = writer.next_batch_id()
-        writes, objects = writer.write(batch, {source: buffer.to_arrow(*buffer.take(), batch)}, [])
+        writes, objects, _ = writer.write(batch, {source: buffer.to_arrow(buffer.take(), batch)}, [])
         # ... and the worker dies here: no lake write, no offsets.
         assert [o.key for o in objects] == [object_key("ami", START.replace(hour=12), batch),
                                             object_key("ami", START.replace(hour=13), batch)]
@@ -47,7 +47,7 @@ def test_rows_already_stored_are_not_archived_twice(database, lake):
             buffer = RecordBuffer(source)
             buffer.extend(_readings(n), received_ms=1_763_726_400_000)
             batch = writer.next_batch_id()
-            writes, objects = writer.write(batch, {source: buffer.to_arrow(*buffer.take(), batch)}, [])
+            writes, objects, _ = writer.write(batch, {source: buffer.to_arrow(buffer.take(), batch)}, [])
         assert writes[0].staged == 6 and writes[0].inserted == 3
         assert sum(o.rows.num_rows for o in objects) == 3
         assert sorted(r["seq"] for o in objects for r in o.rows.to_pylist()) == [3, 4, 5]

@@ -37,8 +37,29 @@ def test_table_columns_match_the_contract(database, source):
         pk = conn.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
                           " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
                           (spec.table,)).fetchall()
+        nullable = dict(conn.execute("SELECT column_name, is_nullable = 'YES' FROM information_schema.columns"
+                                     " WHERE table_name = %s", (spec.table,)).fetchall())
+        key_table = set() if spec.key_table is None else {r[0] for r in conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+            " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+            (spec.key_table,)).fetchall()}
     assert rows == [(f.name, f.sql_type) for f in stored_columns(spec)]
-    assert {r[0] for r in pk} == set(spec.key)
+    assert {r[0] for r in pk} == set(spec.stored_key)
+    fields = spec.record.fields
+    assert {f.name: nullable[f.name] for f in fields} == {f.name: not f.required for f in fields}
+    assert spec.key_table is None or key_table == set(spec.key)  # a key without the time column is kept beside
+
+
+def test_partitions_are_created_only_for_the_chunks_that_receive_rows(database):
+    far = [datetime(2026, 1, 5, 3, tzinfo=UTC), datetime(2026, 11, 21, 23, tzinfo=UTC),
+           datetime(2026, 11, 21, 12, tzinfo=UTC)]
+    with database.connect() as conn:
+        before = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'ami_readings'::regclass").fetchone()
+        created = conn.execute("SELECT lascopf_ensure_partitions_at('ami_readings', %s)", (far,)).fetchone()[0]
+        names = {r[0] for r in conn.execute("SELECT inhrelid::regclass::text FROM pg_inherits"
+                                            " WHERE inhparent = 'ami_readings'::regclass").fetchall()}
+    assert before[0] == 0 and created == 2
+    assert names == {"ami_readings_p20260105t0000", "ami_readings_p20261121t0000"}
 
 
 def test_time_bucket_behaves_like_timescaledb(database):
