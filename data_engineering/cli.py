@@ -114,9 +114,15 @@ def _worker(platform, idle_group_suffix: str = ""):  # noqa: ANN001, ANN202
     return IngestWorker(config, platform.sources, platform.db, platform.lake, metrics)
 
 
-def _reoptimisation_trigger(platform):  # noqa: ANN001, ANN202
-    """Through Airflow's REST API when one is configured, else the pipeline in-process."""
-    from data_engineering.ingestion.reopt import AirflowApiLauncher, InProcessLauncher, ReoptimisationTrigger
+def _reoptimisation_trigger(platform, metrics):  # noqa: ANN001, ANN202
+    """Through Airflow's REST API when one is configured, else the pipeline in-process; either on a
+    thread of its own, off the ingest worker's commit path."""
+    from data_engineering.ingestion.reopt import (
+        AirflowApiLauncher,
+        BackgroundLauncher,
+        InProcessLauncher,
+        ReoptimisationTrigger,
+    )
 
     s = platform.settings
     if s.airflow_api_url:
@@ -125,7 +131,8 @@ def _reoptimisation_trigger(platform):  # noqa: ANN001, ANN202
         launch = AirflowApiLauncher(s.airflow_api_url, s.airflow_username, s.airflow_password.get_secret_value())
     else:
         launch = InProcessLauncher(platform)
-    return ReoptimisationTrigger(launch, s.reopt_load_deviation_pct, s.reopt_cooldown_s)
+    background = BackgroundLauncher(launch, metrics.reopt_launch_failures)
+    return ReoptimisationTrigger(background, s.reopt_load_deviation_pct, s.reopt_cooldown_s), background
 
 
 @db_app.command("migrate")
@@ -230,7 +237,8 @@ def ingest(
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
         worker = _worker(platform)
-        worker.on_stored = _reoptimisation_trigger(platform)
+        worker.on_stored, launcher = _reoptimisation_trigger(platform, worker.metrics)
+        stack.callback(launcher.close)
         worker.install_signal_handlers()
         stats = worker.run(idle_exit_s=idle_exit)
     console.print(stats)

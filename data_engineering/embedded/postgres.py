@@ -123,6 +123,16 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
+    def crash_restart(self, down_s: float = 0.0, timeout_s: float = 60) -> None:
+        """Stop the server the way a crash does (immediate shutdown: no checkpoint, clients cut),
+        stay down `down_s`, and start it again on the same port: recovery replays the WAL."""
+        subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w"),
+                       capture_output=True, check=True)
+        if self.proc is not None:
+            self.proc.wait(timeout=timeout_s)
+        time.sleep(down_s)
+        self.start(timeout_s)
+
     def stop(self) -> None:
         stop_process(self.proc, timeout_s=30)
         self.proc = None

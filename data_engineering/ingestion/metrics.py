@@ -24,6 +24,8 @@ class IngestMetrics:
                                ["server"], registry=r)
         self.commit_failures = Counter("lascopf_ingest_commit_failures_total",
                                        "Offset commits lost to a rebalance (the records were durable)", registry=r)
+        self.reopt_launch_failures = Counter("lascopf_ingest_reopt_launch_failures_total",
+                                             "Re-optimisation launches that failed (retried)", registry=r)
         self.lag = Gauge("lascopf_ingest_consumer_lag", "Messages behind the end of the partition",
                          ["topic", "partition"], registry=r)
 

@@ -3,7 +3,9 @@ a `lascopf_dispatch` run when the system load has moved more than a threshold si
 started, or when a topology event (a branch or unit switched) arrives, at most once per cooldown.
 
 How a run starts is pluggable: the Airflow REST API in the compose stack (`AirflowApiLauncher`),
-or a direct in-process call of the pipeline in the embedded mode (`InProcessLauncher`)."""
+or a direct in-process call of the pipeline in the embedded mode (`InProcessLauncher`). Either runs
+behind a `BackgroundLauncher`, off the ingest worker's commit path: an Airflow that is slow, refuses
+or is down costs ingestion nothing, and the newest decision is launched once it answers."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from prometheus_client import Counter
 
 from data_engineering.storage.telemetry import SourceWrite
 
@@ -80,6 +83,66 @@ class ReoptimisationTrigger:
         return None
 
 
+class BackgroundLauncher:
+    """Launches on a thread of its own. At most one decision waits (bounded): a newer one replaces
+    it, since the run it starts sees the newest data anyway. A failed launch is logged, counted and
+    retried with exponential backoff until it succeeds or a newer decision takes its place; the
+    launcher's own timeout bounds each try."""
+
+    def __init__(self, launch: Callable[[TriggerEvent], None], failures: Counter | None = None,
+                 backoff_s: float = 2.0, backoff_max_s: float = 60.0) -> None:
+        self.launch = launch
+        self.failures = failures
+        self.backoff_s, self.backoff_max_s = backoff_s, backoff_max_s
+        self.launched: list[TriggerEvent] = []
+        self._pending: TriggerEvent | None = None
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="reopt-launch", daemon=True)
+        self._thread.start()
+
+    def __call__(self, event: TriggerEvent) -> None:
+        with self._wake:
+            if self._pending is not None:
+                log.info("re-optimisation %r superseded by %r before it was launched", self._pending.reason,
+                         event.reason)
+            self._pending = event
+            self._wake.notify()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        with self._wake:
+            self._closed = True
+            if self._pending is not None:
+                log.warning("re-optimisation %r not launched: the worker is stopping", self._pending.reason)
+            self._wake.notify()
+        self._thread.join(timeout_s)
+
+    def _next(self) -> TriggerEvent | None:
+        with self._wake:
+            self._wake.wait_for(lambda: self._closed or self._pending is not None)
+            return None if self._closed else self._pending
+
+    def _loop(self) -> None:
+        delay = self.backoff_s
+        while (event := self._next()) is not None:
+            try:
+                self.launch(event)
+            except Exception as exc:  # noqa: BLE001 - whatever the launcher raises, ingestion goes on
+                if self.failures is not None:
+                    self.failures.inc()
+                log.warning("re-optimisation launch failed (%s: %s): retrying in %.0f s", type(exc).__name__, exc,
+                            delay)
+                with self._wake:  # a newer decision or close() cuts the wait short
+                    self._wake.wait_for(lambda e=event: self._closed or self._pending is not e, delay)
+                delay = min(2 * delay, self.backoff_max_s)
+                continue
+            delay = self.backoff_s
+            self.launched.append(event)
+            with self._wake:
+                if self._pending is event:
+                    self._pending = None
+
+
 class InProcessLauncher:
     """Runs the dispatch pipeline in a background thread; a trigger while one runs is skipped
     (the running one already sees the newest data it can)."""
@@ -114,9 +177,11 @@ class AirflowApiLauncher:
     """Starts a `lascopf_dispatch` run through Airflow 3's REST API (token from `/auth/token`),
     with the trigger's reason and window end in the run conf."""
 
-    def __init__(self, api_url: str, username: str, password: str, dag_id: str = "lascopf_dispatch") -> None:
+    def __init__(self, api_url: str, username: str, password: str, dag_id: str = "lascopf_dispatch",
+                 timeout_s: float = 10.0) -> None:
         self.api_url = api_url.rstrip("/")
         self.username, self.password, self.dag_id = username, password, dag_id
+        self.timeout_s = timeout_s
 
     def __call__(self, event: TriggerEvent) -> None:
         self.start_run({"window_end": event.window_end.isoformat(), "reason": event.reason})
@@ -128,7 +193,7 @@ class AirflowApiLauncher:
         body: dict = {"logical_date": None, "conf": conf}
         if run_id:
             body["dag_run_id"] = run_id
-        with httpx.Client(base_url=self.api_url, timeout=30) as client:
+        with httpx.Client(base_url=self.api_url, timeout=self.timeout_s) as client:
             token = client.post("/auth/token", json={"username": self.username, "password": self.password})
             token.raise_for_status()
             response = client.post(f"/api/v2/dags/{self.dag_id}/dagRuns", json=body,

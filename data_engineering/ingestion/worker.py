@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import signal
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -120,6 +121,7 @@ class IngestWorker:
         self._conn = db.connect(autocommit=True)  # every write is an explicit transaction() block
         self.writer = TelemetryWriter(self._conn)
         self._lake_retry_at: float | None = None  # lake objects left pending: rebuild them from then on
+        self._poll_thread = threading.current_thread()
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.on_batch: Callable[[IngestStats], None] | None = None  # progress display, tests
@@ -149,9 +151,9 @@ class IngestWorker:
 
     def run(self, idle_exit_s: float | None = None) -> IngestStats:
         """Consume until stopped; with `idle_exit_s`, also stop once nothing arrived for that long."""
-        rebuilt = reconcile_pending(self._conn, self.lake, self.sources)
-        if rebuilt:
-            log.warning("rebuilt %d lake objects left pending by an earlier worker", len(rebuilt))
+        self._poll_thread = threading.current_thread()
+        self._lake_retry_at = time.monotonic()
+        self._archive([])  # objects an earlier worker left pending; if the lake is away, retried later
         self._connect()
         assert self.consumer is not None
         last_data = last_seal = last_lag = time.monotonic()
@@ -227,26 +229,27 @@ class IngestWorker:
         if self._inflight is not None and self._inflight[1].done():
             self._complete()
 
-    def _complete(self, in_rebalance: bool = False) -> None:
+    def _complete(self) -> None:
         assert self._inflight is not None and self.consumer is not None
         batch, future = self._inflight
         self._inflight = None
         written = future.result()  # a failed write raises here: nothing is committed
-        self._commit(batch.offsets, in_rebalance)
+        self._commit(batch.offsets)
         self._account(batch, written)
         if self.on_stored is not None:
             self.on_stored(written.writes)
 
-    def _commit(self, offsets: dict[TopicPartition, int], in_rebalance: bool) -> None:
-        """The records below these offsets are durable. On the IO thread (a rebalance) only the
-        non-blocking commit is allowed. A commit that fails loses nothing: the records are stored,
-        and the replay that follows is absorbed by their natural keys."""
+    def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """The records below these offsets are durable. Off the poll thread (a rebalance listener,
+        on the consumer's IO thread) only the non-blocking commit is allowed. A commit that fails
+        loses nothing: the records are stored, and the replay that follows is absorbed by their
+        natural keys."""
         assert self.consumer is not None
         commits = {tp: OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()}
         if not commits:
             return
         try:
-            if in_rebalance:
+            if threading.current_thread() is not self._poll_thread:
                 self.consumer.commit_async(commits)
             else:
                 self.consumer.commit(commits)
@@ -255,12 +258,12 @@ class IngestWorker:
             log.warning("offsets %s not committed (%s); their records are durable, a replay is absorbed",
                         {f"{tp.topic}[{tp.partition}]": off for tp, off in offsets.items()}, exc)
 
-    def flush(self, in_rebalance: bool = False) -> None:
+    def flush(self) -> None:
         """Make everything taken so far durable and commit its offsets (shutdown, rebalance)."""
         if self._offsets:
             self._submit(self._seal())
         if self._inflight is not None:
-            self._complete(in_rebalance)
+            self._complete()
 
     # -- the writer thread --------------------------------------------------------------------------
     def _write(self, batch: _Batch) -> _Written:
@@ -331,7 +334,8 @@ class IngestWorker:
         try:
             if self._lake_retry_at is not None and now >= self._lake_retry_at:
                 rebuilt = reconcile_pending(self._conn, self.lake, self.sources)
-                log.info("lake answers again: %d pending objects rebuilt", len(rebuilt))
+                if rebuilt:
+                    log.info("%d pending lake objects rebuilt from the database", len(rebuilt))
                 self._lake_retry_at = None
             if self._lake_retry_at is None:
                 write_objects(self.lake, objects)
@@ -404,7 +408,7 @@ class _FlushOnRevoke(ConsumerRebalanceListener):
     def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
         if revoked and not self.worker._closing:
             log.info("revoking %d partitions: making the batch in hand durable", len(revoked))
-            self.worker.flush(in_rebalance=True)
+            self.worker.flush()
 
     def on_partitions_assigned(self, assigned) -> None:  # noqa: ANN001
         log.info("assigned %d partitions", len(assigned))

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
+
+log = logging.getLogger(__name__)
 
 
 class Lake(Protocol):
@@ -72,20 +75,38 @@ class LocalLake:
 
 
 class S3Lake:
-    """A bucket (and optional key prefix) on an S3 server; the bucket is created if missing."""
+    """A bucket (and optional key prefix) on an S3 server; the bucket is created if missing. A server
+    that is away when the lake is opened is not an error: the bucket is checked again at the first
+    write, and a write fails within seconds (few retries, short connect timeout) so the caller can
+    keep its objects pending instead of hanging."""
 
     def __init__(self, bucket: str, endpoint: str, access_key: str, secret_key: str,
                  prefix: str = "", secure: bool = False, region: str = "us-east-1") -> None:
+        import urllib3
         from minio import Minio
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
-        if not self.client.bucket_exists(bucket):
-            self.client.make_bucket(bucket)
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3, read=60), maxsize=8,
+                                   retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                                         status_forcelist=[500, 502, 503, 504]))
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
+                            http_client=http)
+        self._bucket_ready = False
+        try:
+            self._ensure_bucket()
+        except urllib3.exceptions.HTTPError as exc:
+            log.warning("S3 server %s not answering (%s): the bucket is checked at the first write", endpoint, exc)
+
+    def _ensure_bucket(self) -> None:
+        if not self._bucket_ready:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+            self._bucket_ready = True
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._ensure_bucket()
         self.client.put_object(self.bucket, self.prefix + key, io.BytesIO(data), len(data), content_type=content_type)
 
     def get(self, key: str) -> bytes:

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from data_engineering.contracts.dead_letter import DeadLetter
 from data_engineering.contracts.spec import Source, stored_columns
@@ -257,7 +258,7 @@ class TelemetryWriter:
 
     def _insert_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> None:
         rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail.replace("\x00", "\\x00"),
-                 d.payload, d.envelope, None if d.natural_key is None else orjson.dumps(d.natural_key, default=str))
+                 d.payload, d.envelope, None if d.natural_key is None else Jsonb(d.natural_key))
                 for d in dead_letters]
         if rows:
             with self.conn.cursor() as cur:
