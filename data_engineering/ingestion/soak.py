@@ -359,7 +359,8 @@ def account(db: Database, lake: Lake, sources: dict, report: SimulationReport, e
                   + max(0, len(simulated) - report.readings_delivered))
     return {
         "sent": sent, "stored": sum(len(v) for v in stored.values()), "dead_lettered": sum(dead.values()),
-        "lost": lost, "lost_by": {k: v for k, v in lost_by.items() if v}, "unexpected": unexpected, "duplicated_db": duplicated_db, "duplicated_lake": duplicated_lake,
-        "lake_equals_db": not lake_differs, "lake_differs": lake_differs, "pending_lake_objects": pending, "dead_letter_reasons": dict(dead),
+        "lost": lost, "lost_by": {k: v for k, v in lost_by.items() if v}, "unexpected": unexpected,
+        "duplicated_db": duplicated_db, "duplicated_lake": duplicated_lake, "lake_equals_db": not lake_differs,
+        "lake_differs": lake_differs, "pending_lake_objects": pending, "dead_letter_reasons": dict(dead),
         "dead_letter_reasons_as_expected": named_reasons_ok, "poison_messages": expected.messages,
     }
