@@ -1,12 +1,15 @@
-"""The re-optimisation trigger's decisions: load deviation, topology events, cooldown."""
+"""The re-optimisation trigger's decisions (load deviation, topology events, cooldown) and their launch
+off the commit path (retries, the newest decision kept)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+from prometheus_client import CollectorRegistry, Counter
 
-from data_engineering.ingestion.reopt import ReoptimisationTrigger, TriggerEvent
+from data_engineering.ingestion.reopt import BackgroundLauncher, ReoptimisationTrigger, TriggerEvent
 from data_engineering.storage.telemetry import SourceWrite
 
 T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -62,3 +65,48 @@ def test_other_sources_are_ignored() -> None:
     trigger, launched = _trigger(Clock())
     weather = SourceWrite("weather", 1, 1, pa.Table.from_pylist([{"ts": T0, "temperature_c": 30.0}]))
     assert trigger([weather]) is None and launched == []
+
+
+class FlakyLauncher:
+    """Fails its first `failures` calls, then records what it launched."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[TriggerEvent] = []
+
+    def __call__(self, event: TriggerEvent) -> None:
+        self.calls.append(event)
+        if len(self.calls) <= self.failures:
+            raise ConnectionRefusedError("Airflow is down")
+
+
+def _wait_for(condition, timeout_s: float = 5.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_a_failed_launch_is_counted_and_retried_until_it_succeeds() -> None:
+    failures = Counter("test_reopt_failures", "test", registry=CollectorRegistry())
+    flaky = FlakyLauncher(failures=3)
+    background = BackgroundLauncher(flaky, failures, backoff_s=0.01, backoff_max_s=0.05)
+    event = TriggerEvent("topology: branch 2-4 out of service", T0)
+    background(event)  # returns at once, whatever the launcher does
+    _wait_for(lambda: background.launched == [event])
+    background.close()
+    assert len(flaky.calls) == 4 and failures._value.get() == 3
+
+
+def test_a_newer_decision_replaces_the_one_waiting_and_none_is_lost_while_down() -> None:
+    flaky = FlakyLauncher(failures=10**6)
+    background = BackgroundLauncher(flaky, backoff_s=0.05, backoff_max_s=0.05)
+    first, second = (TriggerEvent(f"load moved {i}", T0 + timedelta(minutes=i)) for i in (1, 2))
+    background(first)
+    _wait_for(lambda: len(flaky.calls) >= 2)
+    background(second)
+    _wait_for(lambda: flaky.calls[-1] is second)
+    flaky.failures = 0  # Airflow answers again
+    _wait_for(lambda: background.launched == [second])
+    background.close()
+    assert first not in background.launched
