@@ -276,7 +276,7 @@ class IngestWorker:
                 writes, objects, dead = self._write_once(batch)
                 break
             except DATABASE_DOWN as exc:
-                if self._closing:
+                if self._closing or self._stop:  # shutting down: the uncommitted batch is replayed later
                     raise
                 self.metrics.retries.labels("database").inc()
                 log.warning("database unavailable (%s): reconnecting in %.1f s", exc, delay)

@@ -99,6 +99,20 @@ def _timestamp_columns(source: Source) -> frozenset[str]:
     return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
 
 
+def _split(table: pa.Table, source: Source, gate: tuple[str, ...], went_in: list[tuple]) -> tuple[list[int], list[int]]:
+    """Rows that went in (the first row of each returned key) and the rest, by position."""
+    indexed = table.select(list(source.key)).append_column("__row", pa.array(np.arange(table.num_rows)))
+    grouped = indexed.group_by(list(source.key), use_threads=False).aggregate([("__row", "min")])
+    first = grouped.select(list(source.key)).append_column("__row", grouped["__row_min"])
+    schema = pa.schema([table.schema.field(k) for k in gate])
+    keys = pa.Table.from_arrays([pa.array(list(col), f.type) for col, f in zip(zip(*went_in, strict=True), schema,
+                                                                                strict=True)]
+                                if went_in else [pa.array([], f.type) for f in schema], schema=schema)
+    fresh = first.join(keys, list(gate), join_type="left semi")["__row"].to_pylist()
+    rest = sorted(set(range(table.num_rows)) - set(fresh))
+    return sorted(fresh), rest
+
+
 def _match(source: Source, alias: str, columns: Sequence[str]) -> sql.Composable:
     """`alias.c = <staged c>` for each column."""
     return sql.SQL(" AND ").join(sql.SQL("{}.{} = {}").format(sql.Identifier(alias), sql.Identifier(c),
@@ -196,34 +210,50 @@ class TelemetryWriter:
         return sql.Identifier(name)
 
     def _insert(self, source: Source, table: pa.Table, batch_id: int) -> SourceWrite:
+        """COPY, claim the keys (key-table sources), insert; the keys that went in come back
+        (RETURNING), so only the rows that did not go in are looked up again."""
         stage = self._stage(source)
         target = sql.Identifier(source.table)
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
         values = sql.SQL(", ").join(_from_stage(source, c) for c in table.column_names)
         staged = table.append_column(STAGE_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        gate = source.key if source.key_table else source.stored_key  # what the first insert returns
+        returning = sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in gate))
         with self.conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN (FORMAT csv)").format(
                     stage, columns, sql.Identifier(STAGE_ROW))) as copy:
                 copy.write(to_copy_csv(staged))
-            claimed = sql.SQL("")
+            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING")
             if source.key_table:
-                cur.execute(_claim_keys(source, stage), (batch_id,))
+                cur.execute(_claim_keys(source, stage) + returning, (batch_id,))
+                went_in = cur.fetchall()
                 claimed = sql.SQL(" JOIN {} k ON {} AND k.ingest_batch = %s").format(
                     sql.Identifier(source.key_table), _match(source, "k", (*source.key, source.time_column)))
-            cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING")
-                        .format(target, columns, values, stage, claimed, sql.Identifier(STAGE_ROW)),
-                        (batch_id,) if source.key_table else None)
+                cur.execute(insert.format(target, columns, values, stage, claimed, sql.Identifier(STAGE_ROW)),
+                            (batch_id,))
+            else:
+                cur.execute(insert.format(target, columns, values, stage, sql.SQL(""), sql.Identifier(STAGE_ROW))
+                            + returning)
+                went_in = cur.fetchall()
             inserted = cur.rowcount
-            if inserted == table.num_rows:
+            if inserted == len(went_in) == table.num_rows:
                 return SourceWrite(source.name, table.num_rows, inserted, table)
-            fresh, conflicts = self._classify(cur, source, stage, batch_id)
+            fresh, candidates = _split(table, source, gate, went_in)
+            every_row = len(fresh) != inserted  # rows stored before the key table existed: look at them all
+            if every_row:
+                candidates = list(range(table.num_rows))
+            conflicts, found = self._classify(cur, source, stage, batch_id, candidates)
+            if every_row:
+                fresh = sorted(found)
         return SourceWrite(source.name, table.num_rows, inserted, table.take(pa.array(fresh, pa.int64())), conflicts)
 
     @staticmethod
-    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier,
-                  batch_id: int) -> tuple[list[int], list[Conflict]]:
-        """Each staged row against the row stored under its natural key: the rows this batch
-        inserted (first of equal repeats) and the conflicts."""
+    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, batch_id: int,
+                  candidates: list[int]) -> tuple[list[Conflict], list[int]]:
+        """The staged rows that did not go in, against the row stored under their natural key:
+        equal content is a re-send, other content a conflict. Returns the conflicts, and the rows
+        this batch did insert after all (first of equal repeats; only when every row is looked at).
+        Nested loops over the few candidate rows: a hash join would read the whole table."""
         same = sql.SQL(" AND ").join(sql.SQL("{} IS NOT DISTINCT FROM t.{}").format(
             _from_stage(source, c), sql.Identifier(c)) for c in source.record.content_names)
         key_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
@@ -233,28 +263,23 @@ class TelemetryWriter:
                 sql.Identifier(source.key_table), _match(source, "k", source.key),
                 sql.Identifier(source.table),
                 sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(c)) for c in source.stored_key))
+        cur.execute("SET LOCAL enable_hashjoin = off")
+        cur.execute("SET LOCAL enable_mergejoin = off")
         cur.execute(sql.SQL(
             "SELECT s.{row}, ({same}) AS same, t.ingest_batch, min(s.{row}) OVER (PARTITION BY {key}) AS first,"
-            " t.{time} FROM {stage} s JOIN {stored}").format(
+            " t.{time}, {key} FROM {stage} s JOIN {stored} WHERE s.{row} = ANY(%s)").format(
             row=sql.Identifier(STAGE_ROW), same=same, key=key_cols, time=sql.Identifier(source.time_column),
-            stage=stage, stored=stored))
-        fresh, conflicts = [], []
-        key_values = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
-        rows = cur.fetchall()
-        for row, is_same, stored_batch, first, stored_ts in rows:
-            if is_same and stored_batch == batch_id and row == first:
+            stage=stage, stored=stored), (candidates,))
+        conflicts, fresh = [], []  # `fresh` means something only when every row is a candidate
+        for row, is_same, stored_batch, first, stored_ts, *key in cur.fetchall():
+            if not is_same:
+                natural_key = dict(zip(source.key, key, strict=True))
+                conflicts.append(Conflict(row, natural_key, f"{source.name} {natural_key} is stored (ingest batch "
+                                          f"{stored_batch}, {source.time_column} {stored_ts.isoformat()}) with other"
+                                          " content"))
+            elif stored_batch == batch_id and row == first:
                 fresh.append(row)
-            elif not is_same:
-                conflicts.append((row, stored_batch, stored_ts))
-        keys: dict[int, dict] = {}
-        if conflicts:
-            cur.execute(sql.SQL("SELECT s.{}, {} FROM {} s WHERE s.{} = ANY(%s)").format(
-                sql.Identifier(STAGE_ROW), key_values, stage, sql.Identifier(STAGE_ROW)), ([c[0] for c in conflicts],))
-            keys = {r[0]: dict(zip(source.key, r[1:], strict=True)) for r in cur.fetchall()}
-        return sorted(fresh), [
-            Conflict(row, keys[row], f"{source.name} {keys[row]} is stored (ingest batch {stored_batch}, "
-                                     f"{source.time_column} {stored_ts.isoformat()}) with other content")
-            for row, stored_batch, stored_ts in sorted(conflicts)]
+        return sorted(conflicts, key=lambda c: c.row), fresh
 
     def _insert_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> None:
         rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail.replace("\x00", "\\x00"),
