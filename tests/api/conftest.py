@@ -72,11 +72,17 @@ def api(pg_server: PostgresServer) -> Iterator[Api]:
     with db.transaction() as conn:
         keys = {role.name: create_api_key(conn, f"test-{role.name}", role)[1] for role in Role}
     runs = RecordingRuns()
-    settings = Settings(_env_file=None, environment="test", api_jwt_secret=JWT_SECRET, api_stream_poll_s=0.05,
-                        api_stream_backlog_s=10 * 365 * 86400)
+    settings = test_settings(api_stream_backlog_s=10 * 365 * 86400)
     with TestClient(create_app(settings, db.url, runs_launcher=runs)) as client:
         yield Api(client, db, keys, execution, runs, list(sim.fleet.pole_ids))
     pg_server.drop_database(name)
+
+
+def test_settings(**overrides) -> Settings:  # noqa: ANN003 - Settings fields
+    """Limits far above what the functional tests send (tests/api/test_limits.py tightens them)."""
+    return Settings(_env_file=None, **{"environment": "test", "api_jwt_secret": JWT_SECRET, "api_stream_poll_s": 0.05,
+                                       "api_key_refresh_s": 0.1, "api_rate_limit_key": "10000/second",
+                                       "api_rate_limit_anonymous": "10000/second"} | overrides)
 
 
 def store_solved_execution(db: Database) -> uuid.UUID:
