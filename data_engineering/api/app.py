@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from psycopg_pool import ConnectionPool
 
 from data_engineering import __version__
-from data_engineering.api.audit import AccessLog
+from data_engineering.api.audit import AccessLog, redact_uvicorn_websocket_lines
 from data_engineering.api.errors import validation_error
 from data_engineering.api.feeds import PoleFeeds
 from data_engineering.api.keys import KeyCache
@@ -46,6 +46,7 @@ def create_app(settings: Settings, database_url: str, runs_launcher=None, platfo
     """`runs_launcher` queues LASCOPF runs (default: Airflow when configured, else in-process on
     `platform` or the servers the settings name)."""
     keys = KeyCache(database_url, settings.api_key_refresh_s)
+    redact_uvicorn_websocket_lines()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

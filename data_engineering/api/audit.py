@@ -1,6 +1,7 @@
 """One structured log line and the Prometheus figures per request: who (key name or token subject,
 never the secret), which route (its template, never the query string, which may carry a ticket),
-the status and the time taken. Replaces uvicorn's access log, which prints the raw URL."""
+the status and the time taken. Replaces uvicorn's access log, which prints the raw URL; uvicorn's
+own WebSocket handshake lines lose their query string (`redact_uvicorn_websocket_lines`)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,20 @@ class AccessLog:
         log.info(json.dumps({"event": "api_request", "method": method, "route": route, "status": status,
                              "caller": principal.subject if principal else None,
                              "client": (scope.get("client") or ("unknown",))[0], "ms": round(seconds * 1000, 1)}))
+
+
+class _NoQueryString(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and '"WebSocket %s"' in record.msg and isinstance(record.args, tuple):
+            record.args = tuple(a.split("?", 1)[0] if isinstance(a, str) and a.startswith("/") else a
+                                for a in record.args)
+        return True
+
+
+_NO_QUERY_STRING = _NoQueryString()
+
+
+def redact_uvicorn_websocket_lines() -> None:
+    """uvicorn logs each WebSocket handshake with its full URL (at INFO, whether or not its access
+    log is on); a ticket there is spent already, but a URL is no place for credentials in a log."""
+    logging.getLogger("uvicorn.error").addFilter(_NO_QUERY_STRING)

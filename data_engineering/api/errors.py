@@ -3,6 +3,8 @@ as the OpenAPI spec documents them, and a validation handler that can echo any i
 
 from __future__ import annotations
 
+import math
+
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -42,5 +44,16 @@ def busy(retry_after_s: int, detail: str) -> HTTPException:
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """FastAPI's own handler fails (500) on input JSON cannot hold, such as NaN or Infinity: those are
     echoed as strings here, and anything else unserialisable by its str()."""
-    detail = to_jsonable_python(exc.errors(), inf_nan_mode="strings", fallback=str)
+    detail = _finite(to_jsonable_python(exc.errors(), fallback=str))
     return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _finite(value: object) -> object:
+    """JSON-ready data with NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
