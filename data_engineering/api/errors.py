@@ -19,9 +19,10 @@ def _documented(description: str, headers: dict | None = None) -> dict:
     return {"model": ErrorMessage, "description": description} | ({"headers": headers} if headers else {})
 
 
+# What a route that reads a JSON body can answer besides 422.
+WITH_BODY = {400: _documented("the body cannot be read as JSON")}
 # What any route behind credentials can answer besides its own statuses (and 422).
 PROTECTED = {
-    400: _documented("the body is not valid JSON for this route"),
     401: _documented("credentials missing, unknown, revoked, expired or malformed",
                      {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}),
     403: _documented("the caller's role is below the route's"),

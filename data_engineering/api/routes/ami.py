@@ -14,7 +14,7 @@ from data_engineering.analytics.dr import dr_estimate
 from data_engineering.analytics.health import health
 from data_engineering.api import queries
 from data_engineering.api.deps import Analyst, Conn, SettingsDep, Viewer
-from data_engineering.api.errors import PROTECTED
+from data_engineering.api.errors import PROTECTED, WITH_BODY
 from data_engineering.api.models import (
     WINDOW_RULES,
     DrComputeRequest,
@@ -85,7 +85,7 @@ def grid_health(_: Viewer, conn: Conn, level: Literal["pole", "feeder"] = "pole"
     return ListOf[dict](data=rows, count=len(rows))
 
 
-@router.post("/dr/compute", response_model=DrResult)
+@router.post("/dr/compute", response_model=DrResult, responses=WITH_BODY)
 def dr_compute(body: DrComputeRequest, principal: Analyst, conn: Conn, settings: SettingsDep) -> DrResult:
     """Baseline (X-of-Y like days, holidays and earlier event days excluded), same-day adjustment and
     estimated shed per pole for an event window of at most 24 hours (analyst). Every call is recorded

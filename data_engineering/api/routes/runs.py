@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 
 from data_engineering.api import queries
 from data_engineering.api.deps import Conn, Operator, Pool, SettingsDep, Viewer, checkout, pooled
-from data_engineering.api.errors import PROTECTED, RETRY_AFTER
+from data_engineering.api.errors import PROTECTED, RETRY_AFTER, WITH_BODY
 from data_engineering.api.models import (
     BindingRow,
     ConvergenceRow,
@@ -45,7 +45,8 @@ QUEUE_RETRY_AFTER_S = 60
 
 
 @router.post("/execute", status_code=status.HTTP_202_ACCEPTED, response_model=ExecuteAccepted,
-             responses=QUEUE_FULL | {502: {"model": ErrorMessage, "description": "the launcher refused the run"}})
+             responses=WITH_BODY | QUEUE_FULL | {
+                 502: {"model": ErrorMessage, "description": "the launcher refused the run"}})
 def execute(body: ExecuteRequest, request: Request, principal: Operator, conn: Conn,
             settings: SettingsDep) -> ExecuteAccepted:
     """Queue a LASCOPF dispatch run (operator). Its results appear under the returned id. At most

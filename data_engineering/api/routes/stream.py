@@ -50,7 +50,7 @@ class StreamSlots:
 
 
 @router.post("/stream-tickets", response_model=StreamTicket, status_code=status.HTTP_201_CREATED,
-             responses={k: v for k, v in PROTECTED.items() if k != 400})
+             responses=PROTECTED)
 def stream_ticket(request: Request, principal: Viewer) -> StreamTicket:
     """A single-use ticket for `WS /api/v1/poles/{pole_id}/live?ticket=` (viewer), valid for
     API_WS_TICKET_TTL_S seconds: what a browser puts in the URL instead of a key."""
