@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from psycopg_pool import ConnectionPool
@@ -50,16 +50,20 @@ def create_app(settings: Settings, database_url: str, runs_launcher=None, platfo
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Every admitted request can have a thread; the pool queues no more callers than that.
-        to_thread.current_default_thread_limiter().total_tokens = settings.api_max_concurrent_requests
+        # Route bodies run on worker threads, each with its connection in hand: as many as connections.
+        # Waiting for a connection takes a thread of another limiter (deps.get_lease), one per
+        # admitted request at most.
+        to_thread.current_default_thread_limiter().total_tokens = settings.api_pool_size
+        app.state.checkouts = CapacityLimiter(settings.api_max_concurrent_requests + settings.api_pool_size)
         timeout_ms = int(settings.api_statement_timeout_s * 1000)
-        pool = ConnectionPool(database_url, min_size=1, max_size=settings.api_pool_size, open=True,
+        pool = ConnectionPool(database_url, min_size=settings.api_pool_size, open=True,
                               timeout=settings.api_pool_timeout_s, max_waiting=settings.api_max_concurrent_requests,
                               kwargs={"autocommit": True, "application_name": "lascopf-api",
                                       "options": f"-c statement_timeout={timeout_ms}"})
         app.state.pool = pool
         keys.start()
-        app.state.feeds = PoleFeeds(pool, settings.api_stream_poll_s, settings.api_stream_backlog_s)
+        app.state.feeds = PoleFeeds(pool, app.state.checkouts, settings.api_stream_poll_s,
+                                    settings.api_stream_backlog_s)
         app.state.runs = runs_launcher or launcher_for(settings, pool, platform)
         if hasattr(app.state.runs, "recover"):
             app.state.runs.recover()

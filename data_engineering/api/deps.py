@@ -5,11 +5,12 @@ time)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import psycopg
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPBearer
 from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
@@ -36,7 +37,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 Pool = Annotated[ConnectionPool, Depends(get_pool)]
 
 
-def current_principal(request: Request, _key: Annotated[str | None, Depends(api_key_header)],
+async def current_principal(request: Request, _key: Annotated[str | None, Depends(api_key_header)],
                       _bearer: Annotated[object, Depends(bearer)]) -> Principal:
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -67,17 +68,44 @@ def checkout(pool: ConnectionPool, settings: Settings) -> psycopg.Connection:
         raise busy(settings.api_retry_after_s, "no database connection free; try again shortly") from exc
 
 
-def get_conn(pool: Pool, settings: SettingsDep, _: Caller) -> Iterator[psycopg.Connection]:
-    """Depends on the caller, so no route can take a connection for an unauthenticated request."""
-    with pooled(pool, settings) as conn:
-        yield conn
+class Lease:
+    """The pooled connection a request holds. A response that outlives the route (a CSV stream)
+    `keep`s it and gives it back itself; otherwise it goes back when the route function ends."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn, self.kept = conn, False
+
+    def keep(self) -> psycopg.Connection:
+        self.kept = True
+        return self.conn
 
 
-Conn = Annotated[psycopg.Connection, Depends(get_conn, scope="function")]
+async def get_lease(request: Request, pool: Pool, settings: SettingsDep, _: Caller) -> AsyncIterator[Lease]:
+    """Depends on the caller, so no route takes a connection for an unauthenticated request. The wait
+    for a connection runs on a thread of its own limiter (`app.state.checkouts`), never on one a
+    route body needs: threads blocked waiting for connections must not starve the routes that hold
+    them (FastAPI would run a sync dependency on the routes' thread pool)."""
+    conn = await to_thread.run_sync(checkout, pool, settings, limiter=request.app.state.checkouts)
+    lease = Lease(conn)
+    try:
+        yield lease
+    finally:
+        if not lease.kept:  # on a limiter of its own, as FastAPI exits sync dependencies: never queued
+            await to_thread.run_sync(pool.putconn, conn, limiter=CapacityLimiter(1))
+
+
+Leased = Annotated[Lease, Depends(get_lease, scope="function")]
+
+
+async def get_conn(lease: Leased) -> psycopg.Connection:
+    return lease.conn
+
+
+Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 
 
 def require(role: Role):  # noqa: ANN201 - a FastAPI dependency
-    def check(principal: Caller) -> Principal:
+    async def check(principal: Caller) -> Principal:  # async: no worker thread for a 401 or 403
         if principal.role < role:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs the {role.name} role; {principal.subject} is "
                                                            f"{principal.role.name}")

@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from fastapi.concurrency import run_in_threadpool
+from anyio import CapacityLimiter, to_thread
 from psycopg_pool import ConnectionPool
 
 from data_engineering.api import queries
@@ -45,8 +45,9 @@ class Subscription:
 
 
 class _Feed:
-    def __init__(self, pool: ConnectionPool, pole_id: str, poll_s: float, backlog_s: float) -> None:
-        self.pool, self.pole_id, self.poll_s, self.backlog_s = pool, pole_id, poll_s, backlog_s
+    def __init__(self, pool: ConnectionPool, limiter: CapacityLimiter, pole_id: str, poll_s: float,
+                 backlog_s: float) -> None:
+        self.pool, self.limiter, self.pole_id, self.poll_s, self.backlog_s = pool, limiter, pole_id, poll_s, backlog_s
         self.members: set[Subscription] = set()
         self.pending: set[Subscription] = set()  # joined, backlog not sent yet
         self.cursor: Cursor | None = None
@@ -60,7 +61,7 @@ class _Feed:
             with self.pool.connection() as conn:
                 return queries.live_readings(conn, self.pole_id, after, until, PAGE_ROWS)
 
-        return await run_in_threadpool(fetch)
+        return await to_thread.run_sync(fetch, limiter=self.limiter)
 
     async def run(self) -> None:
         while True:
@@ -106,15 +107,17 @@ def _send(subscribers: set[Subscription], rows: list[dict]) -> Cursor:
 
 
 class PoleFeeds:
-    def __init__(self, pool: ConnectionPool, poll_s: float, backlog_s: float) -> None:
-        self.pool, self.poll_s, self.backlog_s = pool, poll_s, backlog_s
+    """`limiter`: the threads that may wait for a pooled connection (not the routes')."""
+
+    def __init__(self, pool: ConnectionPool, limiter: CapacityLimiter, poll_s: float, backlog_s: float) -> None:
+        self.pool, self.limiter, self.poll_s, self.backlog_s = pool, limiter, poll_s, backlog_s
         self._feeds: dict[str, _Feed] = {}
 
     @contextlib.asynccontextmanager
     async def subscribe(self, pole_id: str) -> AsyncIterator[Subscription]:
         feed = self._feeds.get(pole_id)
         if feed is None:
-            feed = self._feeds[pole_id] = _Feed(self.pool, pole_id, self.poll_s, self.backlog_s)
+            feed = self._feeds[pole_id] = _Feed(self.pool, self.limiter, pole_id, self.poll_s, self.backlog_s)
             feed.task = asyncio.create_task(feed.run(), name=f"feed-{pole_id}")
         subscription = Subscription()
         feed.members.add(subscription)

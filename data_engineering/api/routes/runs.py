@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from psycopg_pool import ConnectionPool
 
 from data_engineering.api import queries
-from data_engineering.api.deps import Conn, Operator, Pool, SettingsDep, Viewer, checkout, pooled
+from data_engineering.api.deps import Conn, Leased, Operator, Pool, SettingsDep, Viewer
 from data_engineering.api.errors import PROTECTED, RETRY_AFTER, WITH_BODY
 from data_engineering.api.models import (
     BindingRow,
@@ -42,6 +42,7 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 QUEUE_FULL = {429: {"model": ErrorMessage, "headers": RETRY_AFTER,
                     "description": "API_RUN_QUEUE_MAX requests are queued or running already (or a rate limit)"}}
 QUEUE_RETRY_AFTER_S = 60
+CSV_CHUNK_CHARS = 64 * 1024
 
 
 @router.post("/execute", status_code=status.HTTP_202_ACCEPTED, response_model=ExecuteAccepted,
@@ -103,13 +104,16 @@ class CsvExport(StreamingResponse):
             "Content-Disposition": f'attachment; filename="{table.value}-{execution_id}.csv"'})
 
     def _lines(self) -> Iterator[str]:
+        """Rows in chunks of about CSV_CHUNK_CHARS: one worker-thread hop per chunk, not per row."""
         out = io.StringIO()
         writer = csv.writer(out)
         for row in self._rows:
             writer.writerow(row)
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+            if out.tell() >= CSV_CHUNK_CHARS:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         try:
@@ -125,26 +129,16 @@ class CsvExport(StreamingResponse):
 @router.get("/results/{execution_id}/{table}", response_model=ListOf[dict],
             responses={200: {"content": {"text/csv": {}}},
                        404: {"model": ErrorMessage, "description": "no such execution"}})
-def result_table(execution_id: uuid.UUID, table: ResultTable, _: Viewer, pool: Pool, settings: SettingsDep,
+def result_table(execution_id: uuid.UUID, table: ResultTable, _: Viewer, lease: Leased, pool: Pool,
                  format: Literal["json", "csv"] = "json", limit: Limit = 10_000,  # noqa: A002
                  offset: Offset = 0) -> ListOf[dict] | StreamingResponse:
     """One result table of an execution: dispatch, lmps, flows, binding or convergence; `format=csv`
     exports the whole table."""
+    if queries.execution(lease.conn, execution_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no execution {execution_id}")
     if format == "csv":
-        conn = checkout(pool, settings)
-        try:
-            found = queries.execution(conn, execution_id) is not None
-        except BaseException:
-            pool.putconn(conn)
-            raise
-        if not found:
-            pool.putconn(conn)
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no execution {execution_id}")
-        return CsvExport(pool, conn, table, execution_id)
-    with pooled(pool, settings) as conn:
-        if queries.execution(conn, execution_id) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no execution {execution_id}")
-        rows = queries.result_rows(conn, table, execution_id, limit, offset)
+        return CsvExport(pool, lease.keep(), table, execution_id)
     model = ROW_MODELS[table]
-    data = [model.model_validate(r).model_dump() for r in rows]
+    data = [model.model_validate(r).model_dump()
+            for r in queries.result_rows(lease.conn, table, execution_id, limit, offset)]
     return ListOf[dict](data=data, count=len(data))

@@ -8,8 +8,8 @@ connection is free)."""
 from __future__ import annotations
 
 import anyio
+from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter, ValidationError
 
 from data_engineering.api import queries
@@ -85,7 +85,7 @@ async def _admit(websocket: WebSocket, pole_id: str) -> Principal:
     if principal.role < Role.viewer:
         raise Refused(status.WS_1008_POLICY_VIOLATION, "needs the viewer role")
     try:
-        exists = await run_in_threadpool(_pole_exists, websocket, pole_id)
+        exists = await to_thread.run_sync(_pole_exists, websocket, pole_id, limiter=websocket.app.state.checkouts)
     except HTTPException as exc:
         raise Refused(status.WS_1013_TRY_AGAIN_LATER, str(exc.detail)) from exc
     if not exists:
