@@ -117,8 +117,10 @@ def record_call(conn: psycopg.Connection, caller: str, action: str, status: int,
 
 
 def update_run_request(conn: psycopg.Connection, execution_id: uuid.UUID, status: str, message: str = "") -> None:
+    """Only a queued or running request moves: a finished one (failed by a shutdown, say) stays so,
+    whatever a worker thread still running writes afterwards."""
     conn.execute("UPDATE lascopf_run_requests SET status = %s, message = %s, updated_at = now()"
-                 " WHERE request_id = %s", (status, message[:2000], execution_id))
+                 " WHERE request_id = %s AND status IN ('queued', 'running')", (status, message[:2000], execution_id))
 
 
 def pole_exists(conn: psycopg.Connection, pole_id: str) -> bool:
