@@ -38,7 +38,7 @@ Pool = Annotated[ConnectionPool, Depends(get_pool)]
 
 
 async def current_principal(request: Request, _key: Annotated[str | None, Depends(api_key_header)],
-                      _bearer: Annotated[object, Depends(bearer)]) -> Principal:
+                            _bearer: Annotated[object, Depends(bearer)]) -> Principal:
     principal = getattr(request.state, "principal", None)
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, getattr(request.state, "auth_error", "credentials required"),
@@ -49,23 +49,23 @@ async def current_principal(request: Request, _key: Annotated[str | None, Depend
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-@contextmanager
-def pooled(pool: ConnectionPool, settings: Settings) -> Iterator[psycopg.Connection]:
-    """A connection within API_POOL_TIMEOUT_S, else a 503 with Retry-After (also when more callers
-    already wait than the pool queues)."""
-    try:
-        with pool.connection() as conn:
-            yield conn
-    except (PoolTimeout, TooManyRequests) as exc:
-        raise busy(settings.api_retry_after_s, "no database connection free; try again shortly") from exc
-
-
 def checkout(pool: ConnectionPool, settings: Settings) -> psycopg.Connection:
-    """As `pooled`, for a connection that outlives the route (a stream): give it back with putconn."""
+    """A connection within API_POOL_TIMEOUT_S, else a 503 with Retry-After (also when more callers
+    already wait than the pool queues). Give it back with `pool.putconn`."""
     try:
         return pool.getconn(settings.api_pool_timeout_s)
     except (PoolTimeout, TooManyRequests) as exc:
         raise busy(settings.api_retry_after_s, "no database connection free; try again shortly") from exc
+
+
+@contextmanager
+def pooled(pool: ConnectionPool, settings: Settings) -> Iterator[psycopg.Connection]:
+    """`checkout` for work outside a route (the WebSocket handshake)."""
+    conn = checkout(pool, settings)
+    try:
+        yield conn
+    finally:
+        pool.putconn(conn)
 
 
 class Lease:
