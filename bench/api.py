@@ -1,8 +1,10 @@
 """API benchmark: p50 / p99 latency and requests/s of the pole-summary and anomalies routes over a
 day of 1 Hz readings from 100 meters (8.64 M rows), served from the rollups; the baseline is the
-same pole summary computed from the raw readings, measured in the same run.
+same pole summary computed from the raw readings, measured in the same run. Then the API under
+load (bench/api_load.py): 1, 16, 64 and 256 concurrent clients with and without valid credentials,
+16 parallel CSV exports, and --ws-clients WebSocket clients on live readings with their lag.
 
-    python bench/api.py [--meters 100] [--hours 24] [--requests 300] [--threads 4]
+    python bench/api.py [--meters 100] [--hours 24] [--requests 300] [--threads 4] [--ws-clients 1000]
 
 Embedded PostgreSQL (non-durable, in a temp dir); the readings are generated with NumPy and loaded
 through the ingest writer, the rollups and sag events refreshed as the ami_analytics DAG does; the
@@ -33,6 +35,8 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api_load import store_an_execution, sweep, websocket_clients  # noqa: E402
+
 from data_engineering.analytics.queries import query  # noqa: E402
 from data_engineering.analytics.rollups import refresh_rollups  # noqa: E402
 from data_engineering.analytics.sags import detect_sags  # noqa: E402
@@ -49,7 +53,7 @@ from data_engineering.storage.backfill import backfill  # noqa: E402
 from data_engineering.storage.database import Database  # noqa: E402
 from data_engineering.storage.migrations import migrate  # noqa: E402
 
-console = Console()
+console = Console(width=160)
 RESULTS = Path(__file__).resolve().parent / "results"
 START = datetime(2026, 11, 2, tzinfo=UTC)
 # The pole summary computed straight from the readings: what the rollups save.
@@ -92,8 +96,12 @@ def timed(label: str, fn, *args) -> float:  # noqa: ANN001
     return time.perf_counter() - started
 
 
-def serve(db_url: str, port: int, log: Path) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": db_url, "API_PORT": str(port), "LOG_LEVEL": "WARNING", "API_POOL_SIZE": "8"}
+def serve(db_url: str, port: int, log: Path, ws_clients: int) -> subprocess.Popen:
+    """The API with its default capacity (pool, timeouts, in-flight cap); the rate limits and stream
+    caps raised, so that the sweep measures capacity rather than the limiter, from one key."""
+    env = os.environ | {"DATABASE_URL": db_url, "API_PORT": str(port), "LOG_LEVEL": "WARNING",
+                        "API_RATE_LIMIT_KEY": "1000000/second", "API_RATE_LIMIT_ANONYMOUS": "1000000/second",
+                        "API_WS_MAX_TOTAL": str(ws_clients), "API_WS_MAX_PER_CALLER": str(ws_clients)}
     process = subprocess.Popen([sys.executable, "-m", "data_engineering.cli", "api"], env=env,
                                stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -148,6 +156,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="sequential requests per route (latency)")
     parser.add_argument("--threads", type=int, default=4, help="concurrent clients (throughput)")
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput run length per route")
+    parser.add_argument("--levels", default="1,16,64,256", help="concurrent clients of the sweep")
+    parser.add_argument("--sweep-requests", type=int, default=2048, help="requests per sweep level")
+    parser.add_argument("--ws-clients", type=int, default=1000)
+    parser.add_argument("--ws-seconds", type=float, default=30.0, help="how long the WebSocket clients listen")
     args = parser.parse_args()
     rng = random.Random(7)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
@@ -163,8 +175,9 @@ def main() -> None:
             conn.execute("ANALYZE")
             _, key = create_api_key(conn, "bench", Role.viewer)
             sag_events = conn.execute("SELECT count(*) FROM voltage_sag_events").fetchone()[0]
+        execution_id, csv_rows = store_an_execution(db, START)
         port = free_port()
-        api = serve(db.url, port, Path(tmp) / "api.log")
+        api = serve(db.url, port, Path(tmp) / "api.log", args.ws_clients)
         stack.callback(api.terminate)
         base, headers = f"http://127.0.0.1:{port}", {"X-API-Key": key}
         poles = sim.fleet.pole_ids
@@ -186,6 +199,10 @@ def main() -> None:
                 lat = latencies(client, make, args.requests)
                 figures[name] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
                                  "rps": throughput(base, headers, make, args.threads, args.seconds), "samples": lat}
+        levels = tuple(int(c) for c in args.levels.split(","))
+        load = sweep(base, key, levels, args.sweep_requests, execution_id, csv_rows)
+        ws = websocket_clients(base.replace("http://", "ws://"), key, db.url, list(poles), args.ws_clients,
+                               args.ws_seconds)
         baseline = []
         with db.connect(autocommit=True) as conn:
             for _ in range(min(args.requests, 50)):
@@ -218,8 +235,30 @@ def main() -> None:
     console.print(table)
     console.print(f"load {load_s:.0f} s, rollup refresh {rollup_s:.1f} s, sag detection {sags_s:.1f} s "
                   f"({sag_events} events); pole summary {summary['pole_summary_speedup_vs_raw']}x faster than raw")
+    _print_load(load, ws)
     _plot(figures)
-    print(json.dumps({"bench": "api", **summary}))
+    print(json.dumps({"bench": "api", **summary, "sweep": [{k: round(v, 1) if isinstance(v, float) else v
+                                                            for k, v in row.items()} for row in load],
+                      "websockets": {k: round(v, 1) if isinstance(v, float) else v for k, v in ws.items()}}))
+
+
+def _print_load(load: list[dict], ws: dict) -> None:
+    table = Table(title="API under concurrent load (GET /api/v1/topology unless said; clients in this process)")
+    columns = ("load", "clients", "requests", "p50_ms", "p99_ms", "max_ms", "rps", "2xx", "4xx", "503",
+               "5xx_other", "transport_errors", "over_2s")
+    for col in columns:
+        table.add_column(col, justify="right")
+    for row in load:
+        table.add_row(*(f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+    console.print(table)
+    for row in load:
+        if "complete_bodies" in row:
+            console.print(f"{row['load']}: {row['complete_bodies']} of {row['clients']} exports complete")
+    console.print(f"WebSockets: {ws['connected']} of {ws['clients']} clients connected "
+                  f"({ws['refused_or_dropped']} refused or dropped), {ws['messages']:,} messages, "
+                  f"{ws['readings']:,} live readings; lag p50 {ws['lag_p50_ms']:.0f} ms, "
+                  f"p99 {ws['lag_p99_ms']:.0f} ms, "
+                  f"max {ws['lag_max_ms']:.0f} ms (readings written every 0.5 s; API_STREAM_POLL_S 1 s)")
 
 
 def _plot(figures: dict[str, dict]) -> None:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "minioadmin", "password", "secret"}
+# Secrets nobody should run with: `.env.example`'s placeholders and the well-known defaults of the
+# services in the stack (tests/test_settings.py checks that every secret in `.env.example` is here).
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "change-me-too", "changeme", "minioadmin", "password", "secret",
+                                 "admin", "postgres", "airflow", "lascopf", "root", "test", "default", "12345678"})
+MIN_JWT_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      hide_input_in_errors=True)  # errors must not print secrets
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
@@ -119,7 +125,23 @@ class Settings(BaseSettings):
     api_jwt_secret: SecretStr | None = Field(default=None, description="HS256 secret for bearer tokens; unset = "
                                                                         "API keys only")
     api_jwt_ttl_minutes: int = Field(default=60, ge=1, description="lifetime of tokens `lascopf api token` mints")
-    api_pool_size: int = Field(default=8, ge=1, description="database connections the API keeps")
+    api_pool_size: int = Field(default=16, ge=1, description="database connections the API keeps")
+    api_pool_timeout_s: float = Field(default=1.0, gt=0, description="wait this long for a connection, then 503")
+    api_max_concurrent_requests: int = Field(default=64, ge=1,
+                                             description="HTTP requests in progress; more get 503 at once")
+    api_retry_after_s: int = Field(default=1, ge=1, description="Retry-After of a 503 (server busy)")
+    api_key_refresh_s: float = Field(default=2.0, gt=0,
+                                     description="API keys are re-read this often (a revocation takes effect)")
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1, description="larger request bodies get 413")
+    api_rate_limit_key: str = Field(default="100/second",
+                                    description="requests per API key or token subject (limits syntax)")
+    api_rate_limit_anonymous: str = Field(default="30/minute", description="requests without valid credentials "
+                                                                          "per client address")
+    api_ws_max_total: int = Field(default=1000, ge=1, description="WebSocket streams open at once")
+    api_ws_max_per_caller: int = Field(default=10, ge=1, description="WebSocket streams open at once per caller")
+    api_ws_ticket_ttl_s: float = Field(default=30.0, gt=0, description="a WebSocket ticket is valid this long, once")
+    api_run_queue_max: int = Field(default=16, ge=1, description="queued or running API runs; more get 429")
+    api_shutdown_grace_s: float = Field(default=10.0, gt=0, description="open streams get this long on SIGTERM")
     api_statement_timeout_s: float = Field(default=10.0, gt=0, description="a query running longer is cancelled")
     api_stream_poll_s: float = Field(default=1.0, gt=0, description="WebSocket: new readings looked for this often")
     api_stream_backlog_s: float = Field(default=10.0, ge=0, description="WebSocket: readings this old sent first")
@@ -129,19 +151,20 @@ class Settings(BaseSettings):
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("api_rate_limit_key", "api_rate_limit_anonymous")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError names what it could not read
+        return value
+
     @model_validator(mode="after")
-    def _no_placeholder_secrets_outside_development(self) -> Settings:
-        if self.environment == "production" and self.lake_url.startswith("s3://"):
-            secret = self.s3_secret_key.get_secret_value() if self.s3_secret_key else ""
-            if secret.lower() in PLACEHOLDER_SECRETS:
-                raise ValueError("S3_SECRET_KEY is unset or a placeholder; refusing to run in production")
-        if self.environment == "production" and self.database_url and ":change-me@" in self.database_url:
-            raise ValueError("DATABASE_URL carries the placeholder password; refusing to run in production")
-        if self.environment == "production" and self.api_jwt_secret is not None:
-            jwt_secret = self.api_jwt_secret.get_secret_value()
-            if jwt_secret.lower() in PLACEHOLDER_SECRETS or len(jwt_secret) < 32:
-                raise ValueError("API_JWT_SECRET is a placeholder or shorter than 32 characters; refusing to run "
-                                 "in production")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            problems = placeholder_problems(self)
+            if problems:
+                raise ValueError("refusing to run in production: " + "; ".join(problems))
         return self
 
     def sag_rule(self):  # noqa: ANN201 - analytics.sags.SagRule (imported lazily: settings import nothing heavy)
@@ -161,3 +184,41 @@ class Settings(BaseSettings):
 
     def dead_letter_topic(self, topic: str) -> str:
         return f"{topic}{self.dead_letter_suffix}"
+
+
+def placeholder_problems(settings: Settings) -> list[str]:
+    """What production must not run with: a placeholder or well-known secret, an empty or well-known
+    password in a service URL (or none at all for the database), a short JWT secret."""
+    problems = []
+    for name, needed in (("s3_secret_key", settings.lake_url.startswith("s3://")),
+                         ("airflow_password", settings.airflow_api_url is not None)):
+        secret = getattr(settings, name)
+        if (needed or secret is not None) and _weak(secret.get_secret_value() if secret else ""):
+            problems.append(f"{name.upper()} is unset or a placeholder")
+    if settings.database_url and _weak(_database_password(settings.database_url)):
+        problems.append("DATABASE_URL has no password or a placeholder one")
+    for name in ("airflow_api_url", "pushgateway_url", "s3_endpoint"):
+        url = getattr(settings, name)
+        parts = urlsplit(url if url and "//" in url else f"//{url}")
+        if url and parts.username is not None and _weak(parts.password or ""):
+            problems.append(f"{name.upper()} carries an empty or placeholder password")
+    if settings.api_jwt_secret is not None:
+        jwt_secret = settings.api_jwt_secret.get_secret_value()
+        if _weak(jwt_secret) or len(jwt_secret) < MIN_JWT_SECRET_CHARS:
+            problems.append(f"API_JWT_SECRET is a placeholder or shorter than {MIN_JWT_SECRET_CHARS} characters")
+    return problems
+
+
+def _weak(secret: str) -> bool:
+    return secret.strip().lower() in PLACEHOLDER_SECRETS or secret.lower().startswith("change-me")
+
+
+def _database_password(url: str) -> str:
+    """The password in a libpq URL or key=value string ('' when there is none or it cannot be read)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return str(conninfo_to_dict(url).get("password") or "")
+    except psycopg.ProgrammingError:
+        return ""

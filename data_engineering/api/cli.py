@@ -43,8 +43,10 @@ def serve(settings: Settings, console: Console) -> None:
                               "  (shown once; create others with `lascopf api key-create`, then revoke this one)")
         url = f"http://{settings.api_host}:{settings.api_port}"
         console.print(f"API on {url} (docs: {url}/docs)")
+        # access_log off: uvicorn's prints raw URLs; api.audit writes one line per request without secrets.
         uvicorn.run(create_app(settings, db.url, platform=platform), host=settings.api_host, port=settings.api_port,
-                    log_level=settings.log_level.lower())
+                    log_level=settings.log_level.lower(), access_log=False,
+                    timeout_graceful_shutdown=settings.api_shutdown_grace_s)
 
 
 def key_create(settings: Settings, name: str, role: Role) -> tuple[uuid.UUID, str]:

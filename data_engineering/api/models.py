@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
 # Identifiers as the asset model and network use them (p-00001, 1-2#2, G1); no control characters.
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 MAX_WINDOW_DAYS = 31
+WINDOW_RULES = f"end after start, at most {MAX_WINDOW_DAYS} days apart; RFC 3339 with a UTC offset"
+RunStatus = Literal["queued", "running", "succeeded", "failed"]
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339_only(value: object) -> object:
+    """pydantic reads a bare number as Unix time (`at=0.5` would be 1970); a caller's date-time must
+    be an RFC 3339 string."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("expected an RFC 3339 date-time with a UTC offset, e.g. 2026-07-07T16:00:00Z")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
 
 
 T = TypeVar("T")
@@ -27,22 +42,29 @@ class Health(BaseModel):
     timescaledb: bool
 
 
+class ErrorMessage(BaseModel):
+    detail: str
+
+
 class ExecuteRequest(BaseModel):
-    window_end: AwareDatetime | None = Field(None, description="telemetry window end; default now")
+    window_end: Timestamp | None = Field(None, description="telemetry window end (RFC 3339); default now. A "
+                                                           "request for the same window_end as a pending one "
+                                                           "returns that one")
     reason: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
 
 
 class ExecuteAccepted(BaseModel):
     execution_id: uuid.UUID
     run_key: str
-    status: Literal["queued"]
+    status: Literal["queued", "running"]
     launcher: Literal["airflow", "in_process"]
     results_url: str
+    duplicate: bool = Field(False, description="an identical request was pending: this is that one")
 
 
 class RunRequestStatus(BaseModel):
     execution_id: uuid.UUID
-    status: Literal["queued", "running", "failed"]
+    status: RunStatus
     message: str
     requested_at: AwareDatetime
 
@@ -165,8 +187,8 @@ class SagEvent(BaseModel):
 
 
 class DrComputeRequest(BaseModel):
-    event_start: AwareDatetime
-    event_end: AwareDatetime
+    event_start: Timestamp = Field(description="RFC 3339; the event lasts at most 24 hours")
+    event_end: Timestamp = Field(description="RFC 3339, after event_start")
     pole_ids: list[Ident] | None = Field(None, max_length=10_000, description="default: every pole")
     x_days: int | None = Field(None, ge=1, le=30)
     y_days: int | None = Field(None, ge=1, le=60)
@@ -243,3 +265,8 @@ class Topology(BaseModel):
     branches: list[Branch]
     generators: list[Generator]
     feeders: list[Feeder]
+
+
+class StreamTicket(BaseModel):
+    ticket: str = Field(description="pass as `?ticket=` to the WebSocket; valid once, for ttl_s seconds")
+    ttl_s: float

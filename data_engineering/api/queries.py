@@ -9,6 +9,7 @@ from enum import StrEnum
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from data_engineering.analytics.queries import query
 
@@ -69,16 +70,57 @@ def stream_result_rows(conn: psycopg.Connection, table: ResultTable, execution_i
             yield from rows
 
 
-def insert_run_request(conn: psycopg.Connection, execution_id: uuid.UUID, run_key: str, requested_by: str,
-                       window_end: datetime, reason: str, launcher: str) -> None:
+# A request is pending while queued or running with no stored execution; Airflow's runs report only
+# through their results, so one that stored none stops counting after PENDING_MAX_AGE.
+PENDING = """
+    status IN ('queued', 'running') AND requested_at > now() - %(max_age)s::interval
+    AND NOT EXISTS (SELECT 1 FROM lascopf_executions e WHERE e.execution_id = r.request_id)
+"""
+PENDING_MAX_AGE = "6 hours"
+
+
+def queue_run_request(conn: psycopg.Connection, execution_id: uuid.UUID, run_key: str, requested_by: str,
+                      window_end: datetime, reason: str, launcher: str, queue_max: int) -> dict | None:
+    """Inside the caller's transaction, serialised with every other caller: the pending request for
+    the same window_end if there is one (`duplicate` true), else the new one, else None when
+    `queue_max` requests are pending already."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('lascopf_run_requests'))")
+    params = {"max_age": PENDING_MAX_AGE, "window_end": window_end}
+    same = _one(conn, f"SELECT request_id AS execution_id, run_key, status, launcher, true AS duplicate"  # noqa: S608
+                      f" FROM lascopf_run_requests r WHERE window_end = %(window_end)s AND {PENDING}"
+                      " ORDER BY requested_at LIMIT 1", params)
+    if same is not None:
+        return same
+    pending = conn.execute(f"SELECT count(*) FROM lascopf_run_requests r WHERE {PENDING}", params)  # noqa: S608
+    if pending.fetchone()[0] >= queue_max:
+        return None
     conn.execute("INSERT INTO lascopf_run_requests (request_id, run_key, requested_by, window_end, reason, launcher)"
                  " VALUES (%s, %s, %s, %s, %s, %s)", (execution_id, run_key, requested_by, window_end, reason,
                                                       launcher))
+    return {"execution_id": execution_id, "run_key": run_key, "status": "queued", "launcher": launcher,
+            "duplicate": False}
+
+
+def fail_unfinished_run_requests(conn: psycopg.Connection, launcher: str, message: str,
+                                 request_ids: list[uuid.UUID] | None = None) -> int:
+    """Queued or running requests of a launcher (or only `request_ids`) marked failed with the reason."""
+    return conn.execute("UPDATE lascopf_run_requests SET status = 'failed', message = %s, updated_at = now()"
+                        " WHERE launcher = %s AND status IN ('queued', 'running')"
+                        " AND (%s::uuid[] IS NULL OR request_id = ANY(%s::uuid[]))",
+                        (message, launcher, request_ids, request_ids)).rowcount
+
+
+def record_call(conn: psycopg.Connection, caller: str, action: str, status: int, detail: dict) -> None:
+    """The audit table's row for a call that asks for work (a run, a DR estimate)."""
+    conn.execute("INSERT INTO api_audit (caller, action, status, detail) VALUES (%s, %s, %s, %s)",
+                 (caller, action, status, Jsonb(detail)))
 
 
 def update_run_request(conn: psycopg.Connection, execution_id: uuid.UUID, status: str, message: str = "") -> None:
+    """Only a queued or running request moves: a finished one (failed by a shutdown, say) stays so,
+    whatever a worker thread still running writes afterwards."""
     conn.execute("UPDATE lascopf_run_requests SET status = %s, message = %s, updated_at = now()"
-                 " WHERE request_id = %s", (status, message[:2000], execution_id))
+                 " WHERE request_id = %s AND status IN ('queued', 'running')", (status, message[:2000], execution_id))
 
 
 def pole_exists(conn: psycopg.Connection, pole_id: str) -> bool:
@@ -110,13 +152,21 @@ def sag_events(conn: psycopg.Connection, start: datetime, end: datetime, pole_id
     return [{k: v for k, v in r.items() if k != "total"} for r in rows], total
 
 
-def live_readings(conn: psycopg.Connection, pole_id: str, after: tuple[datetime, str], limit: int = 1_000,
-                  ) -> list[dict]:
-    """A pole's readings after the (event_ts, meter_id) cursor, oldest first (a page cut inside one
-    timestamp resumes at the next meter, not the next timestamp)."""
-    return _all(conn, "SELECT event_ts, meter_id, seq, voltage_v, current_a, power_kw, freq_hz FROM ami_readings"
-                      " WHERE event_ts >= %s AND (event_ts, meter_id) > (%s, %s) AND pole_id = %s"
-                      " ORDER BY event_ts, meter_id LIMIT %s", (after[0], after[0], after[1], pole_id, limit))
+def live_readings(conn: psycopg.Connection, pole_id: str, after: tuple[datetime, str],
+                  until: tuple[datetime, str] | None = None, limit: int = 1_000) -> list[dict]:
+    """A pole's readings after the (event_ts, meter_id) cursor, up to `until` if given, oldest first
+    (a page cut inside one timestamp resumes at the next meter, not the next timestamp)."""
+    until_ts, until_meter = until or (None, None)
+    return _all(conn, LIVE_READINGS, {"ts": after[0], "meter": after[1], "pole": pole_id, "until_ts": until_ts,
+                                      "until_meter": until_meter, "limit": limit})
+
+
+LIVE_READINGS = """
+    SELECT event_ts, meter_id, seq, voltage_v, current_a, power_kw, freq_hz FROM ami_readings
+    WHERE event_ts >= %(ts)s AND (event_ts, meter_id) > (%(ts)s, %(meter)s) AND pole_id = %(pole)s
+      AND (%(until_ts)s::timestamptz IS NULL OR (event_ts, meter_id) <= (%(until_ts)s, %(until_meter)s::text))
+    ORDER BY event_ts, meter_id LIMIT %(limit)s
+"""
 
 
 # The latest status change up to `at` overrides the model's own in_service.

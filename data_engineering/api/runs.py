@@ -62,15 +62,25 @@ class AirflowRuns:
 
 
 class InProcessRuns:
-    """The embedded mode: the dispatch pipeline on a single worker thread."""
+    """The embedded mode: the dispatch pipeline on a single worker thread. Its queue lives in this
+    process, so requests it holds when the API stops are marked failed with the reason, and so are
+    any a previous process left queued or running (it cannot have finished them)."""
 
     name = "in_process"
+    SHUTDOWN = "interrupted: the API shut down before the run finished"
+    RESTARTED = "interrupted: the API restarted before the run finished"
 
     def __init__(self, settings: Settings, pool: ConnectionPool, platform=None) -> None:  # noqa: ANN001 - Platform
         self._settings, self._pool, self._platform = settings, pool, platform
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-dispatch")
+        self._unfinished: set[uuid.UUID] = set()
+
+    def recover(self) -> int:
+        with self._pool.connection() as conn:
+            return queries.fail_unfinished_run_requests(conn, self.name, self.RESTARTED)
 
     def __call__(self, order: RunOrder) -> None:
+        self._unfinished.add(order.execution_id)
         self._executor.submit(self._run, order)
 
     def _run(self, order: RunOrder) -> None:
@@ -85,6 +95,8 @@ class InProcessRuns:
         except Exception as exc:  # the request row is where the caller learns why
             log.exception("API run %s failed", order.run_key)
             self._status(order, "failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._unfinished.discard(order.execution_id)
 
     def _status(self, order: RunOrder, status: str, message: str = "") -> None:
         with self._pool.connection() as conn:
@@ -92,6 +104,9 @@ class InProcessRuns:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._unfinished:
+            with self._pool.connection() as conn:
+                queries.fail_unfinished_run_requests(conn, self.name, self.SHUTDOWN, list(self._unfinished))
 
 
 def launcher_for(settings: Settings, pool: ConnectionPool, platform=None) -> AirflowRuns | InProcessRuns:  # noqa: ANN001

@@ -3,13 +3,18 @@ stored LASCOPF execution, and one API key per role."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from data_engineering.analytics.rollups import refresh_rollups
@@ -19,6 +24,7 @@ from data_engineering.api.keys import create_api_key
 from data_engineering.api.runs import RunOrder
 from data_engineering.api.security import Role
 from data_engineering.embedded.postgres import PostgresServer
+from data_engineering.embedded.process import free_port
 from data_engineering.settings import Settings
 from data_engineering.simulation.engine import Disturbance
 from data_engineering.solver.cases import load_case
@@ -72,11 +78,17 @@ def api(pg_server: PostgresServer) -> Iterator[Api]:
     with db.transaction() as conn:
         keys = {role.name: create_api_key(conn, f"test-{role.name}", role)[1] for role in Role}
     runs = RecordingRuns()
-    settings = Settings(_env_file=None, environment="test", api_jwt_secret=JWT_SECRET, api_stream_poll_s=0.05,
-                        api_stream_backlog_s=10 * 365 * 86400)
+    settings = api_settings(api_stream_backlog_s=10 * 365 * 86400)
     with TestClient(create_app(settings, db.url, runs_launcher=runs)) as client:
         yield Api(client, db, keys, execution, runs, list(sim.fleet.pole_ids))
     pg_server.drop_database(name)
+
+
+def api_settings(**overrides) -> Settings:  # noqa: ANN003 - Settings fields
+    """Limits far above what the functional tests send (tests/api/test_limits.py tightens them)."""
+    return Settings(_env_file=None, **{"environment": "test", "api_jwt_secret": JWT_SECRET, "api_stream_poll_s": 0.05,
+                                       "api_key_refresh_s": 0.1, "api_rate_limit_key": "10000/second",
+                                       "api_rate_limit_anonymous": "10000/second"} | overrides)
 
 
 def store_solved_execution(db: Database) -> uuid.UUID:
@@ -95,3 +107,42 @@ def store_solved_execution(db: Database) -> uuid.UUID:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class LiveServer:
+    """The API under uvicorn on a loopback port, as `lascopf api` serves it."""
+
+    url: str
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+    def stop(self, timeout_s: float = 30) -> bool:
+        """True when the server stopped within the time."""
+        self.server.should_exit = True
+        self.thread.join(timeout_s)
+        return not self.thread.is_alive()
+
+
+@contextmanager
+def serve(settings: Settings, database_url: str, runs: object) -> Iterator[LiveServer]:
+    app = create_app(settings, database_url, runs_launcher=runs)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                                           timeout_graceful_shutdown=settings.api_shutdown_grace_s))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.02)
+    live = LiveServer(f"http://127.0.0.1:{port}", app, server, thread)
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -26,6 +27,7 @@ def protected_routes(api: Api) -> list[tuple[str, str, Role, dict]]:
         ("GET", "/api/v1/topology", Role.viewer, {}),
         ("POST", "/api/v1/dr/compute", Role.analyst, {"json": event}),
         ("POST", "/api/v1/execute", Role.operator, {"json": {"reason": "access test"}}),
+        ("POST", "/api/v1/stream-tickets", Role.viewer, {}),
     ]
 
 
@@ -39,7 +41,7 @@ def test_every_protected_route_needs_credentials_and_its_role(api: Api) -> None:
             if role < needed:
                 assert got == 403, (url, role)
             else:
-                assert got in (200, 202), (url, role, got)
+                assert got in (200, 201, 202), (url, role, got)
 
 
 def test_every_route_is_covered_by_the_access_test(api: Api) -> None:
@@ -47,7 +49,7 @@ def test_every_route_is_covered_by_the_access_test(api: Api) -> None:
                   "/api/v1/poles/{pole_id}/live"}  # the WebSocket checks its own (test_stream)
     tested = {"/api/v1/results/{execution_id}", "/api/v1/results/{execution_id}/{table}",
               "/api/v1/poles/{pole_id}/summary", "/api/v1/anomalies", "/api/v1/grid-health", "/api/v1/topology",
-              "/api/v1/dr/compute", "/api/v1/execute"}
+              "/api/v1/dr/compute", "/api/v1/execute", "/api/v1/stream-tickets"}
     assert {r.path for r in api.client.app.routes} == open_paths | tested
 
 
@@ -66,15 +68,35 @@ def test_jwt_roles_expiry_and_signature(api: Api) -> None:
     assert api.client.get(url, headers={"Authorization": f"Bearer {unsigned}"}).status_code == 401
 
 
-def test_a_revoked_key_stops_working(api: Api) -> None:
+def answers(api: Api, headers: dict, status: int, within_s: float = 10.0) -> bool:
+    """Whether /topology answers `status` within the time (the key cache refreshes every 0.1 s here)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if api.client.get("/api/v1/topology", headers=headers).status_code == status:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_new_key_works_and_a_revoked_key_stops_working_within_seconds(api: Api) -> None:
     from data_engineering.api.keys import create_api_key, revoke_api_key
 
     with api.db.transaction() as conn:
         key_id, key = create_api_key(conn, "short-lived", Role.viewer)
-    assert api.client.get("/api/v1/topology", headers={"X-API-Key": key}).status_code == 200
+    assert answers(api, {"X-API-Key": key}, 200)
     with api.db.transaction() as conn:
         assert revoke_api_key(conn, key_id)
+    assert answers(api, {"X-API-Key": key}, 401)
     assert api.client.get("/api/v1/topology", headers={"X-API-Key": key}).status_code == 401
+
+
+@pytest.mark.parametrize("role", [["admin"], {"admin": True}, 4, None, "root", "Admin"])
+def test_a_token_whose_role_claim_is_not_one_of_the_four_roles_is_a_401(api: Api, role: object) -> None:
+    """A list in the role claim was a 500 (Role[...] of an unhashable)."""
+    token = jwt.encode({"sub": "mallory", "role": role, "iss": "lascopf", "exp": 9999999999}, JWT_SECRET,
+                       algorithm="HS256")
+    response = api.client.get("/api/v1/topology", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and "role" in response.json()["detail"]
 
 
 def test_tokens_are_refused_when_no_secret_is_set(api: Api) -> None:

@@ -71,3 +71,20 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_openapi_spec_holds_with_no_server_errors(case, api: Api) -> None:  # noqa: ANN001
     case.call_and_validate(headers=api.headers("admin"), checks=[not_a_server_error, response_schema_conformance])
+
+
+def test_the_spec_states_every_status_limit_and_rule(api: Api) -> None:
+    """Was: 401/403/400 undocumented, window rules unstated, date-times open to numbers."""
+    spec = api.client.get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, op in operations.items():
+            expected = {"401", "403", "413", "429", "503"} | ({"400", "422"} if "requestBody" in op else set())
+            assert expected <= set(op["responses"]), (method, path)
+            for code in ("429", "503"):
+                assert "Retry-After" in op["responses"][code]["headers"], (method, path, code)
+    anomalies = {p["name"]: p for p in spec["paths"]["/api/v1/anomalies"]["get"]["parameters"]}
+    assert "31 days" in anomalies["start"]["description"] and "RFC 3339" in anomalies["end"]["description"]
+    assert "24 hours" in spec["components"]["schemas"]["DrComputeRequest"]["properties"]["event_start"]["description"]
+    assert "API_MAX_BODY_BYTES" in spec["info"]["description"]

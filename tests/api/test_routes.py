@@ -110,24 +110,6 @@ def test_dr_compute_without_history_returns_no_poles(api: Api) -> None:
     assert bad.status_code == 422
 
 
-def test_websocket_streams_a_poles_readings(api: Api) -> None:
-    url = f"/api/v1/poles/{SAG.pole_id}/live?api_key={api.keys['viewer']}"
-    with api.client.websocket_connect(url) as ws:
-        batch = ws.receive_json()
-    assert batch and {r["meter_id"] for r in batch} <= set(
-        m for (m,) in rows(api, "SELECT meter_id FROM meters WHERE pole_id = %s", (SAG.pole_id,)))
-    assert [r["event_ts"] for r in batch] == sorted(r["event_ts"] for r in batch)
-
-
-def test_websocket_refuses_without_a_key(api: Api) -> None:
-    from starlette.websockets import WebSocketDisconnect
-
-    with pytest.raises(WebSocketDisconnect) as refused, api.client.websocket_connect(
-            f"/api/v1/poles/{SAG.pole_id}/live") as ws:
-        ws.receive_json()
-    assert refused.value.code == 1008
-
-
 @pytest.mark.parametrize("params", [{"end": "0001-01-01T00:00:00Z"}, {"start": "9999-12-31T23:00:00Z"}])
 def test_windows_at_the_ends_of_the_calendar_are_refused(api: Api, params: dict) -> None:
     """Found by schemathesis: a default start 24 h before year 1 overflowed into a 500."""

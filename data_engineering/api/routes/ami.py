@@ -8,27 +8,31 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, ValidationError
+from pydantic import ValidationError
 
 from data_engineering.analytics.dr import dr_estimate
 from data_engineering.analytics.health import health
 from data_engineering.api import queries
 from data_engineering.api.deps import Analyst, Conn, SettingsDep, Viewer
+from data_engineering.api.errors import PROTECTED, WITH_BODY
 from data_engineering.api.models import (
+    WINDOW_RULES,
     DrComputeRequest,
     DrPole,
     DrResult,
     DrSlot,
+    ErrorMessage,
     Ident,
     ListOf,
     PoleSummary,
     SagEvent,
+    Timestamp,
     Window,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["ami"])
-Start = Annotated[AwareDatetime | None, Query(description="default: 24 hours before end")]
-End = Annotated[AwareDatetime | None, Query(description="default: now")]
+router = APIRouter(prefix="/api/v1", tags=["ami"], responses=PROTECTED)
+Start = Annotated[Timestamp | None, Query(description=f"default: 24 hours before end ({WINDOW_RULES})")]
+End = Annotated[Timestamp | None, Query(description=f"default: now ({WINDOW_RULES})")]
 SLOT_HOURS = 5 / 60
 
 
@@ -48,8 +52,9 @@ def invalid(where: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": [where], "msg": message, "type": "value_error"}])
 
 
-@router.get("/poles/{pole_id}/summary", response_model=PoleSummary, responses={404: {"description": "no such pole"}})
-def pole_summary(pole_id: Ident, conn: Conn, _: Viewer, start: Start = None, end: End = None) -> PoleSummary:
+@router.get("/poles/{pole_id}/summary", response_model=PoleSummary,
+            responses={404: {"model": ErrorMessage, "description": "no such pole"}})
+def pole_summary(pole_id: Ident, _: Viewer, conn: Conn, start: Start = None, end: End = None) -> PoleSummary:
     """Energy, mean and peak kW, voltage extremes and ANSI C84.1 shares, from the 1-minute rollup."""
     w = window(start, end)
     if not queries.pole_exists(conn, pole_id):
@@ -58,7 +63,7 @@ def pole_summary(pole_id: Ident, conn: Conn, _: Viewer, start: Start = None, end
 
 
 @router.get("/anomalies", response_model=ListOf[SagEvent])
-def anomalies(conn: Conn, _: Viewer, start: Start = None, end: End = None,
+def anomalies(_: Viewer, conn: Conn, start: Start = None, end: End = None,
               pole_id: Annotated[Ident | None, Query()] = None,
               severity: Annotated[Ident | None, Query(description="a band of voltage_bands")] = None,
               limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
@@ -70,7 +75,7 @@ def anomalies(conn: Conn, _: Viewer, start: Start = None, end: End = None,
 
 
 @router.get("/grid-health", response_model=ListOf[dict])
-def grid_health(conn: Conn, _: Viewer, level: Literal["pole", "feeder"] = "pole",
+def grid_health(_: Viewer, conn: Conn, level: Literal["pole", "feeder"] = "pole",
                 period: Literal["hour", "day"] = "hour", start: Start = None, end: End = None,
                 ids: Annotated[list[Ident] | None, Query(max_length=1_000)] = None) -> ListOf[dict]:
     """Completeness, shares outside ANSI C84.1 ranges, peak kW and voltage volatility per pole or
@@ -80,10 +85,11 @@ def grid_health(conn: Conn, _: Viewer, level: Literal["pole", "feeder"] = "pole"
     return ListOf[dict](data=rows, count=len(rows))
 
 
-@router.post("/dr/compute", response_model=DrResult)
-def dr_compute(body: DrComputeRequest, conn: Conn, settings: SettingsDep, _: Analyst) -> DrResult:
+@router.post("/dr/compute", response_model=DrResult, responses=WITH_BODY)
+def dr_compute(body: DrComputeRequest, principal: Analyst, conn: Conn, settings: SettingsDep) -> DrResult:
     """Baseline (X-of-Y like days, holidays and earlier event days excluded), same-day adjustment and
-    estimated shed per pole for an event window (analyst)."""
+    estimated shed per pole for an event window of at most 24 hours (analyst). Every call is recorded
+    in `api_audit`."""
     default = settings.baseline_rule()
     x, y = body.x_days or default.x_days, body.y_days or default.y_days
     try:
@@ -94,6 +100,10 @@ def dr_compute(body: DrComputeRequest, conn: Conn, settings: SettingsDep, _: Ana
         rows = dr_estimate(conn, body.event_start, body.event_end, rule, body.pole_ids)
     except OverflowError as exc:  # the look-back or adjustment window falls before year 1
         raise invalid("body", "the event is too close to year 1") from exc
+    with conn.transaction():
+        queries.record_call(conn, principal.subject, "dr_compute", 200, {
+            "event_start": body.event_start.isoformat(), "event_end": body.event_end.isoformat(), "x_days": x,
+            "y_days": y, "pole_ids": len(body.pole_ids) if body.pole_ids is not None else None})
     poles: dict[str, list[dict]] = {}
     for r in rows:
         poles.setdefault(r["pole_id"], []).append(r)

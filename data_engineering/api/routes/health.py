@@ -12,7 +12,8 @@ from data_engineering.api.models import Health
 router = APIRouter(tags=["platform"])
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", response_model=Health,
+            responses={503: {"model": Health, "description": "the database is unreachable"}})
 def health(request: Request, response: Response) -> Health:
     try:
         with get_pool(request).connection(timeout=2) as conn:

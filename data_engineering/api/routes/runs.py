@@ -9,16 +9,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from psycopg_pool import ConnectionPool
 
 from data_engineering.api import queries
-from data_engineering.api.deps import Conn, Operator, Pool, Viewer
+from data_engineering.api.deps import Conn, Leased, Operator, Pool, SettingsDep, Viewer
+from data_engineering.api.errors import PROTECTED, RETRY_AFTER, WITH_BODY
 from data_engineering.api.models import (
     BindingRow,
     ConvergenceRow,
     DispatchRow,
+    ErrorMessage,
     ExecuteAccepted,
     ExecuteRequest,
     ExecutionPublic,
@@ -30,34 +34,52 @@ from data_engineering.api.models import (
 from data_engineering.api.queries import ResultTable
 from data_engineering.api.runs import RunOrder
 
-router = APIRouter(prefix="/api/v1", tags=["lascopf"])
+router = APIRouter(prefix="/api/v1", tags=["lascopf"], responses=PROTECTED)
 ROW_MODELS = {ResultTable.dispatch: DispatchRow, ResultTable.lmps: LmpRow, ResultTable.flows: FlowRow,
               ResultTable.binding: BindingRow, ResultTable.convergence: ConvergenceRow}
 Limit = Annotated[int, Query(ge=1, le=100_000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+QUEUE_FULL = {429: {"model": ErrorMessage, "headers": RETRY_AFTER,
+                    "description": "API_RUN_QUEUE_MAX requests are queued or running already (or a rate limit)"}}
+QUEUE_RETRY_AFTER_S = 60
+CSV_CHUNK_CHARS = 64 * 1024
 
 
-@router.post("/execute", status_code=status.HTTP_202_ACCEPTED, response_model=ExecuteAccepted)
-def execute(body: ExecuteRequest, request: Request, conn: Conn, principal: Operator) -> ExecuteAccepted:
-    """Queue a LASCOPF dispatch run (operator). Its results appear under the returned id."""
+@router.post("/execute", status_code=status.HTTP_202_ACCEPTED, response_model=ExecuteAccepted,
+             responses=WITH_BODY | QUEUE_FULL | {
+                 502: {"model": ErrorMessage, "description": "the launcher refused the run"}})
+def execute(body: ExecuteRequest, request: Request, principal: Operator, conn: Conn,
+            settings: SettingsDep) -> ExecuteAccepted:
+    """Queue a LASCOPF dispatch run (operator). Its results appear under the returned id. At most
+    API_RUN_QUEUE_MAX requests are pending (queued or running) at once; asking again for the
+    window_end of a pending request returns that request. Every call is recorded in `api_audit`."""
     runs = request.app.state.runs
     order = RunOrder.new(body.window_end or datetime.now(UTC), body.reason or f"requested by {principal.subject}")
     with conn.transaction():
-        queries.insert_run_request(conn, order.execution_id, order.run_key, principal.subject, order.window_end,
-                                   order.reason, runs.name)
-    try:
-        runs(order)
-    except Exception as exc:
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"the run could not be started: {exc}") from exc
-    request.app.state.metrics.runs_queued.labels(runs.name).inc()
-    return ExecuteAccepted(execution_id=order.execution_id, run_key=order.run_key, status="queued",
-                           launcher=runs.name, results_url=f"/api/v1/results/{order.execution_id}")
+        queued = queries.queue_run_request(conn, order.execution_id, order.run_key, principal.subject,
+                                           order.window_end, order.reason, runs.name, settings.api_run_queue_max)
+        detail = {"window_end": order.window_end.isoformat(), "reason": order.reason}
+        if queued is not None:
+            detail |= {"execution_id": str(queued["execution_id"]), "duplicate": queued["duplicate"]}
+        queries.record_call(conn, principal.subject, "execute", 202 if queued else 429, detail)
+    if queued is None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"{settings.api_run_queue_max} runs are queued or "
+                            "running already", headers={"Retry-After": str(QUEUE_RETRY_AFTER_S)})
+    if not queued["duplicate"]:
+        try:
+            runs(order)
+        except Exception as exc:
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"the run could not be started: {exc}") from exc
+        request.app.state.metrics.runs_queued.labels(runs.name).inc()
+    return ExecuteAccepted(**queued, results_url=f"/api/v1/results/{queued['execution_id']}")
 
 
 @router.get("/results/{execution_id}", response_model=ExecutionPublic,
-            responses={202: {"model": RunRequestStatus, "description": "queued or running; no results yet"},
-                       404: {"description": "no such execution or request"}})
-def result(execution_id: uuid.UUID, conn: Conn, _: Viewer) -> ExecutionPublic | JSONResponse:
+            responses={202: {"model": RunRequestStatus,
+                             "description": "no results stored: the request's status (queued, running, or failed "
+                                            "or succeeded without storing an execution)"},
+                       404: {"model": ErrorMessage, "description": "no such execution or request"}})
+def result(execution_id: uuid.UUID, _: Viewer, conn: Conn) -> ExecutionPublic | JSONResponse:
     row = queries.execution(conn, execution_id)
     if row is not None:
         return ExecutionPublic.model_validate(row)
@@ -68,34 +90,55 @@ def result(execution_id: uuid.UUID, conn: Conn, _: Viewer) -> ExecutionPublic | 
                         status_code=status.HTTP_202_ACCEPTED)
 
 
-def _csv(pool: ConnectionPool, table: ResultTable, execution_id: uuid.UUID) -> StreamingResponse:
-    """The whole table, streamed from a server-side cursor on a connection of its own."""
-    def lines() -> Iterator[str]:
+class CsvExport(StreamingResponse):
+    """A whole result table as CSV, on one pooled connection that the response owns from the route's
+    existence check to its last row (and returns however the response ends): taken before the
+    response starts, so a busy pool is a 503 rather than an empty 200, and never held while waiting
+    for a second one."""
+
+    def __init__(self, pool: ConnectionPool, conn: psycopg.Connection, table: ResultTable,
+                 execution_id: uuid.UUID) -> None:
+        self._pool, self._conn = pool, conn
+        self._rows = queries.stream_result_rows(conn, table, execution_id)
+        super().__init__(self._lines(), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{table.value}-{execution_id}.csv"'})
+
+    def _lines(self) -> Iterator[str]:
+        """Rows in chunks of about CSV_CHUNK_CHARS: one worker-thread hop per chunk, not per row."""
         out = io.StringIO()
         writer = csv.writer(out)
-        with pool.connection() as conn:
-            for row in queries.stream_result_rows(conn, table, execution_id):
-                writer.writerow(row)
+        for row in self._rows:
+            writer.writerow(row)
+            if out.tell() >= CSV_CHUNK_CHARS:
                 yield out.getvalue()
                 out.seek(0)
                 out.truncate()
+        yield out.getvalue()
 
-    return StreamingResponse(lines(), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{table.value}-{execution_id}.csv"'})
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await run_in_threadpool(self._release)
+
+    def _release(self) -> None:
+        self._rows.close()  # ends the export's transaction if the client left mid-way
+        self._pool.putconn(self._conn)
 
 
 @router.get("/results/{execution_id}/{table}", response_model=ListOf[dict],
-            responses={200: {"content": {"text/csv": {}}}, 404: {"description": "no such execution"}})
-def result_table(execution_id: uuid.UUID, table: ResultTable, conn: Conn, pool: Pool, _: Viewer,
+            responses={200: {"content": {"text/csv": {}}},
+                       404: {"model": ErrorMessage, "description": "no such execution"}})
+def result_table(execution_id: uuid.UUID, table: ResultTable, _: Viewer, lease: Leased, pool: Pool,
                  format: Literal["json", "csv"] = "json", limit: Limit = 10_000,  # noqa: A002
                  offset: Offset = 0) -> ListOf[dict] | StreamingResponse:
     """One result table of an execution: dispatch, lmps, flows, binding or convergence; `format=csv`
     exports the whole table."""
-    if queries.execution(conn, execution_id) is None:
+    if queries.execution(lease.conn, execution_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no execution {execution_id}")
     if format == "csv":
-        return _csv(pool, table, execution_id)
+        return CsvExport(pool, lease.keep(), table, execution_id)
     model = ROW_MODELS[table]
-    rows = [model.model_validate(r).model_dump() for r in queries.result_rows(conn, table, execution_id, limit,
-                                                                               offset)]
-    return ListOf[dict](data=rows, count=len(rows))
+    data = [model.model_validate(r).model_dump()
+            for r in queries.result_rows(lease.conn, table, execution_id, limit, offset)]
+    return ListOf[dict](data=data, count=len(data))
