@@ -308,7 +308,7 @@ class IngestWorker:
             source = self.by_topic[topic]
             buffer = self.buffers[topic]
             bad = isolate(len(taken), lambda rows, s=source, b=buffer, t=taken:
-                          self.writer.probe(s, b.to_arrow(t.subset(rows), batch_id), batch_id), RECORD_ERRORS)
+                          self.writer.probe(s, b.to_arrow(t.subset(rows), batch_id)), RECORD_ERRORS)
             if bad:
                 rejected.extend(taken.dead_letter(source, row, "store_rejected", reason) for row, reason in bad)
                 keep = sorted(set(range(len(taken))) - {row for row, _ in bad})

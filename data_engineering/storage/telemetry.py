@@ -99,8 +99,10 @@ def _timestamp_columns(source: Source) -> frozenset[str]:
     return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
 
 
-def _split(table: pa.Table, source: Source, gate: tuple[str, ...], went_in: list[tuple]) -> tuple[list[int], list[int]]:
-    """Rows that went in (the first row of each returned key) and the rest, by position."""
+def _split(table: pa.Table, source: Source, went_in: list[tuple]) -> tuple[list[int], list[int]]:
+    """Rows that went in (the first row of each returned key: the insert takes them in order) and
+    the rest, by position."""
+    gate = source.key
     indexed = table.select(list(source.key)).append_column("__row", pa.array(np.arange(table.num_rows)))
     grouped = indexed.group_by(list(source.key), use_threads=False).aggregate([("__row", "min")])
     first = grouped.select(list(source.key)).append_column("__row", grouped["__row_min"])
@@ -120,13 +122,15 @@ def _match(source: Source, alias: str, columns: Sequence[str]) -> sql.Composable
 
 
 def _claim_keys(source: Source, stage: sql.Identifier) -> sql.Composable:
-    """Claim the natural keys no earlier row holds, first staged row first; the rows whose claim
-    holds (same key, same time, this batch) are the ones inserted."""
+    """Claim the natural keys no earlier row holds, first staged row first, returning the claims:
+    the rows matching a claim (same key, same time) are the ones to insert. The claims join the
+    batch as a CTE, never the whole key table."""
     cols = (*source.key, source.time_column)
-    return sql.SQL("INSERT INTO {} ({}, ingest_batch) SELECT {}, %s FROM {} s ORDER BY s.{} ON CONFLICT DO NOTHING"
-                   ).format(sql.Identifier(source.key_table), sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-                            sql.SQL(", ").join(_from_stage(source, c) for c in cols), stage,
-                            sql.Identifier(STAGE_ROW))
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s ORDER BY s.{} ON CONFLICT DO NOTHING"
+                   " RETURNING {}").format(sql.Identifier(source.key_table), names,
+                                           sql.SQL(", ").join(_from_stage(source, c) for c in cols), stage,
+                                           sql.Identifier(STAGE_ROW), names)
 
 
 def _from_stage(source: Source, column: str) -> sql.Composable:
@@ -175,7 +179,7 @@ class TelemetryWriter:
         with self.conn.transaction():
             for source, table in tables.items():
                 if table.num_rows:
-                    write = self._insert(source, table, batch_id)
+                    write = self._insert(source, table)
                     writes.append(write)
                     objects.extend(plan_objects(source, write.new_rows, batch_id))
                     if write.conflicts:
@@ -184,12 +188,12 @@ class TelemetryWriter:
             self._insert_manifest(objects)
         return writes, objects, dead
 
-    def probe(self, source: Source, table: pa.Table, batch_id: int) -> None:
+    def probe(self, source: Source, table: pa.Table) -> None:
         """Write `table` and roll it back: raises what a real write of these rows would raise."""
         self.ensure_partitions(source, table)
         self._stage(source)
         with self.conn.transaction(force_rollback=True):
-            self._insert(source, table, batch_id)
+            self._insert(source, table)
 
     def _stage(self, source: Source) -> sql.Identifier:
         """A session-lifetime temp table shaped like the target, with timestamps as epoch
@@ -209,51 +213,41 @@ class TelemetryWriter:
             self._staging.add(name)
         return sql.Identifier(name)
 
-    def _insert(self, source: Source, table: pa.Table, batch_id: int) -> SourceWrite:
-        """COPY, claim the keys (key-table sources), insert; the keys that went in come back
-        (RETURNING), so only the rows that did not go in are looked up again."""
+    def _insert(self, source: Source, table: pa.Table) -> SourceWrite:
+        """COPY, claim the keys (key-table sources) and insert in one statement; the keys that went in
+        come back (RETURNING), so only the rows that did not go in are looked up again."""
         stage = self._stage(source)
         target = sql.Identifier(source.table)
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
         values = sql.SQL(", ").join(_from_stage(source, c) for c in table.column_names)
         staged = table.append_column(STAGE_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
-        gate = source.key if source.key_table else source.stored_key  # what the first insert returns
-        returning = sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in gate))
+        returning = sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in source.key))
         with self.conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN (FORMAT csv)").format(
                     stage, columns, sql.Identifier(STAGE_ROW))) as copy:
                 copy.write(to_copy_csv(staged))
-            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING")
+            claimed = sql.SQL("")
+            if source.key_table:  # only the rows whose key this batch claimed, at the time it claimed it
+                claimed = sql.SQL(" JOIN claimed k ON {}").format(
+                    _match(source, "k", (*source.key, source.time_column)))
+            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING").format(
+                target, columns, values, stage, claimed, sql.Identifier(STAGE_ROW)) + returning
             if source.key_table:
-                cur.execute(_claim_keys(source, stage) + returning, (batch_id,))
-                went_in = cur.fetchall()
-                claimed = sql.SQL(" JOIN {} k ON {} AND k.ingest_batch = %s").format(
-                    sql.Identifier(source.key_table), _match(source, "k", (*source.key, source.time_column)))
-                cur.execute(insert.format(target, columns, values, stage, claimed, sql.Identifier(STAGE_ROW)),
-                            (batch_id,))
-            else:
-                cur.execute(insert.format(target, columns, values, stage, sql.SQL(""), sql.Identifier(STAGE_ROW))
-                            + returning)
-                went_in = cur.fetchall()
-            inserted = cur.rowcount
-            if inserted == len(went_in) == table.num_rows:
-                return SourceWrite(source.name, table.num_rows, inserted, table)
-            fresh, candidates = _split(table, source, gate, went_in)
-            every_row = len(fresh) != inserted  # rows stored before the key table existed: look at them all
-            if every_row:
-                candidates = list(range(table.num_rows))
-            conflicts, found = self._classify(cur, source, stage, batch_id, candidates)
-            if every_row:
-                fresh = sorted(found)
-        return SourceWrite(source.name, table.num_rows, inserted, table.take(pa.array(fresh, pa.int64())), conflicts)
+                insert = sql.SQL("WITH claimed AS ({}) ").format(_claim_keys(source, stage)) + insert
+            cur.execute(insert)
+            went_in = cur.fetchall()
+            if len(went_in) == table.num_rows:
+                return SourceWrite(source.name, table.num_rows, len(went_in), table)
+            fresh, candidates = _split(table, source, went_in)
+            conflicts = self._classify(cur, source, stage, candidates)
+        return SourceWrite(source.name, table.num_rows, len(went_in), table.take(pa.array(fresh, pa.int64())),
+                           conflicts)
 
     @staticmethod
-    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, batch_id: int,
-                  candidates: list[int]) -> tuple[list[Conflict], list[int]]:
+    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, candidates: list[int]) -> list[Conflict]:
         """The staged rows that did not go in, against the row stored under their natural key:
-        equal content is a re-send, other content a conflict. Returns the conflicts, and the rows
-        this batch did insert after all (first of equal repeats; only when every row is looked at).
-        Nested loops over the few candidate rows: a hash join would read the whole table."""
+        equal content is a re-send, other content a conflict. Nested loops over the few candidate
+        rows: a hash join would read the whole table."""
         same = sql.SQL(" AND ").join(sql.SQL("{} IS NOT DISTINCT FROM t.{}").format(
             _from_stage(source, c), sql.Identifier(c)) for c in source.record.content_names)
         key_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
@@ -265,21 +259,18 @@ class TelemetryWriter:
                 sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(c)) for c in source.stored_key))
         cur.execute("SET LOCAL enable_hashjoin = off")
         cur.execute("SET LOCAL enable_mergejoin = off")
-        cur.execute(sql.SQL(
-            "SELECT s.{row}, ({same}) AS same, t.ingest_batch, min(s.{row}) OVER (PARTITION BY {key}) AS first,"
-            " t.{time}, {key} FROM {stage} s JOIN {stored} WHERE s.{row} = ANY(%s)").format(
+        cur.execute(sql.SQL("SELECT s.{row}, ({same}), t.ingest_batch, t.{time}, {key} FROM {stage} s JOIN {stored}"
+                            " WHERE s.{row} = ANY(%s) ORDER BY s.{row}").format(
             row=sql.Identifier(STAGE_ROW), same=same, key=key_cols, time=sql.Identifier(source.time_column),
             stage=stage, stored=stored), (candidates,))
-        conflicts, fresh = [], []  # `fresh` means something only when every row is a candidate
-        for row, is_same, stored_batch, first, stored_ts, *key in cur.fetchall():
+        conflicts = []
+        for row, is_same, stored_batch, stored_ts, *key in cur.fetchall():
             if not is_same:
                 natural_key = dict(zip(source.key, key, strict=True))
                 conflicts.append(Conflict(row, natural_key, f"{source.name} {natural_key} is stored (ingest batch "
                                           f"{stored_batch}, {source.time_column} {stored_ts.isoformat()}) with other"
                                           " content"))
-            elif stored_batch == batch_id and row == first:
-                fresh.append(row)
-        return sorted(conflicts, key=lambda c: c.row), fresh
+        return conflicts
 
     def _insert_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> None:
         rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail.replace("\x00", "\\x00"),
