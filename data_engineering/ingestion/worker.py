@@ -235,7 +235,7 @@ class IngestWorker:
         self._inflight = None
         written = future.result()  # a failed write raises here: nothing is committed
         self._commit(batch.offsets)
-        self._account(batch, written)
+        self._account(written)
         if self.on_stored is not None:
             self.on_stored(written.writes)
 
@@ -361,7 +361,7 @@ class IngestWorker:
             self.producer.send(d.topic + self.config.dead_letter_suffix, value=d.payload, key=d.key, headers=headers)
         self.producer.flush()
 
-    def _account(self, batch: _Batch, written: _Written) -> None:
+    def _account(self, written: _Written) -> None:
         """Duplicates are re-sends absorbed: repeats inside the batch and rows already stored alike."""
         m, s = self.metrics, self.stats
         for w in written.writes:
