@@ -89,4 +89,25 @@ def result_from_json(doc: dict, case: Case) -> SolveResult:
     )
     if result.dispatch_mw is not None:
         result.shed_mw = shed if shed is not None else np.zeros((T, case.buses.n))
+    result.mode = doc.get("mode", "preventive")
+    if result.lmp is not None:  # lossless DC: the energy component is the reference bus's price
+        ref = case.buses.ref
+        energy = doc.get("lmp_energy") or result.lmp[:, ref].tolist()
+        result.lmp_energy = np.array(energy, dtype=float)
+        result.lmp_congestion = _matrix(doc.get("lmp_congestion") or {}, bus_names, T)
+        if result.lmp_congestion is None:
+            result.lmp_congestion = result.lmp - result.lmp_energy[:, None]
+    result.scenario_dispatch_mw = {k: _matrix(v, case.generators.names, T)
+                                   for k, v in (doc.get("scenario_dispatch") or {}).items()}
+    result.unserved_mw = {k: _sparse(v, bus_names, T) for k, v in (doc.get("unserved") or {}).items()}
+    result.reserve_shortfall_mw = {k: float(v) for k, v in (doc.get("reserve_shortfall_mw") or {}).items()}
     return result
+
+
+def _sparse(columns: dict[str, list[float]], names: list[str], intervals: int) -> np.ndarray:
+    """(T, len(names)) from `{name: [value per interval]}` listing only the non-zero names."""
+    out = np.zeros((intervals, len(names)))
+    for i, n in enumerate(names):
+        if n in columns:
+            out[:, i] = columns[n]
+    return out
