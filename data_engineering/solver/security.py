@@ -66,7 +66,6 @@ class ScreenedLimits:
     def add_all(self) -> int:
         """Every finite limit (and, in corrective mode, every contingency's block): no screening."""
         model = self.model
-        L = model.case.branches.n
         for i, t in enumerate(self.intervals):
             for j, s in enumerate(self.scenarios):
                 finite = np.isfinite(model.rating(int(s)))

@@ -2,7 +2,8 @@
 
 Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy with the base-case
 limits; per interval and contingency, a copy that must survive that outage (`decomposition =
-"scenario"`), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
+"scenario"`, and always in corrective mode, where the copy also holds that contingency's own
+dispatch), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
 step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
 move by the disagreement. Warm start: every interval's own optimum. Contingencies get a copy only
 once the trajectory violates them (screening, re-run every `screen_every` iterations). The penalty ρ
@@ -97,8 +98,15 @@ class Consensus:
         return np.vstack([self.copies[(t, -1)] for t in range(self.model.intervals)])
 
 
+def _per_scenario(model: Model, options: SolveOptions) -> bool:
+    """Contingencies get copies of their own with the scenario decomposition, and always in corrective
+    mode: there a contingency's dispatch lives in its copy (a small QP of two dispatches), where inside
+    the interval copy it would grow one dense block per contingency."""
+    return (options.decomposition == "scenario" or model.corrective) and model.n_scenarios > 1
+
+
 def _specs(model: Model, options: SolveOptions) -> list[SubproblemSpec]:
-    scenarios = tuple(range(model.n_scenarios)) if options.decomposition == "interval" else (0,)
+    scenarios = (0,) if _per_scenario(model, options) else tuple(range(model.n_scenarios))
     return [SubproblemSpec(t, scenarios, carries_cost=True) for t in range(model.intervals)]
 
 
@@ -123,7 +131,7 @@ def solve_admm(model: Model, options: SolveOptions,
     executor = make_executor(model, options.feasibility_tol_mw, options.workers, options.dask_address)
     consensus = Consensus(model)
     history: list[IterationRecord] = []
-    per_scenario = options.decomposition == "scenario" and model.n_scenarios > 1
+    per_scenario = _per_scenario(model, options)
     try:
         specs = _specs(model, options)
         executor.add(specs)

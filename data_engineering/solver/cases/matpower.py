@@ -202,8 +202,8 @@ def sidecar(case: Case) -> dict:
                        "ramp_up_mw": gens.ramp_up_mw.tolist(), "ramp_down_mw": gens.ramp_down_mw.tolist()},
         "branches": {"names": list(case.branches.names),
                      "emergency_mw": [v if np.isfinite(v) else None for v in case.branches.emergency_mw.tolist()]},
-        "contingencies": [{"branch": c.branch, "label": c.label, **({"generator": c.generator} if c.is_generator else {})}
-                          for c in case.contingencies],
+        "contingencies": [{"branch": c.branch, "label": c.label, **({"generator": c.generator} if c.is_generator
+                                                                       else {})} for c in case.contingencies],
         "notes": list(case.notes),
     }
 
