@@ -182,19 +182,22 @@ class Model:
     def scenario_flows(self, x: np.ndarray, xs: np.ndarray, intervals: slice | np.ndarray = slice(None),
                        scenarios: np.ndarray | None = None) -> np.ndarray:
         """(T, S', L) flows in `scenarios` (default all) given the base dispatch (T, D) and the scenario
-        dispatches (T, S', D): base flows, moved by the scenario's changed injections (PTDF), then by the
-        branch outage (LODF); cut-off buses inject nothing."""
+        dispatches (T, S', D); cut-off buses inject nothing."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
-        ptdf = self.network.ptdf
-        base = self.injection(x, intervals) @ ptdf.T
-        flows = np.repeat(base[:, None, :], len(scenarios), axis=1)
         delta = xs - x[:, None, :]
         changed = np.flatnonzero((np.abs(delta).max(axis=(0, 2), initial=0.0) > 0) | self.island[scenarios].any(axis=1))
-        if len(changed):
-            buses = np.zeros((self.n_devices, self.case.buses.n))
-            buses[np.arange(self.n_devices), self.device_bus] = 1.0
-            moved = delta[:, changed] @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
-            flows[:, changed] += moved @ ptdf.T
+        buses = np.zeros((self.n_devices, self.case.buses.n))
+        buses[np.arange(self.n_devices), self.device_bus] = 1.0
+        moved = delta[:, changed] @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
+        return self.shifted_flows(self.injection(x, intervals) @ self.network.ptdf.T, scenarios, changed, moved)
+
+    def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
+                      moved: np.ndarray | None = None) -> np.ndarray:
+        """(T, S', L): base flows (T, L) moved by the injection changes (T, len(changed), N) of the
+        scenarios at positions `changed` (PTDF), then by each scenario's branch outage (LODF)."""
+        flows = np.repeat(base[:, None, :], len(scenarios), axis=1)
+        if changed is not None and len(changed):
+            flows[:, changed] += moved @ self.network.ptdf.T
         k = self.outages[scenarios]
         shifted = np.flatnonzero((k >= 0) & ~self.network.bridges[np.maximum(k, 0)])
         if len(shifted):
