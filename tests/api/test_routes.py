@@ -53,7 +53,8 @@ def test_lmps_are_served_with_their_energy_and_congestion_components(api: Api) -
     lmps = api.client.get(f"/api/v1/results/{api.execution_id}/lmps", headers=h).json()["data"]
     assert lmps
     for row in lmps:
-        assert row["energy_usd_mwh"] + row["congestion_usd_mwh"] == pytest.approx(row["lmp_usd_mwh"], abs=2e-6)  # JSON keeps 6 decimals
+        total = row["energy_usd_mwh"] + row["congestion_usd_mwh"]
+        assert total == pytest.approx(row["lmp_usd_mwh"], abs=2e-6)  # JSON keeps 6 decimals
     by_interval = {}
     for row in lmps:
         by_interval.setdefault(row["interval"], set()).add(round(row["energy_usd_mwh"], 9))
