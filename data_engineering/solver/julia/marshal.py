@@ -40,13 +40,24 @@ def julia_options(options: SolveOptions) -> dict:
                          "or SOLVER_BACKEND=python for per-contingency subproblems")
     if options.workers > 1 or options.dask_address:
         raise ValueError("PowerLASCOPF.jl solves its subproblems in one process; workers/dask are Python-only")
+    if options.mode != "preventive":
+        raise ValueError(f"mode={options.mode!r} is not ported to PowerLASCOPF.jl (preventive only); use "
+                         "SOLVER_BACKEND=python for corrective re-dispatch")
+    if options.islanding != "refuse":
+        raise ValueError(f"islanding={options.islanding!r} is not ported to PowerLASCOPF.jl (it refuses islanding "
+                         "outages); use SOLVER_BACKEND=python to solve them with the cut-off load unserved")
     return {"format": OPTIONS_FORMAT, **{name: getattr(options, name) for name in JULIA_OPTION_FIELDS}}
 
 
 def write_inputs(case: Case, options: SolveOptions, directory: str | Path, stem: str = "case") -> JuliaInputs:
     """`<stem>.m` and its sidecar `<stem>.json` in `directory`, and the options document."""
+    units = [c.label for c in case.contingencies if c.is_generator]
+    if units:
+        raise ValueError(f"PowerLASCOPF.jl secures branch outages only; unit outages ({', '.join(units)}) are not "
+                         "ported: use SOLVER_BACKEND=python")
+    options_doc = julia_options(options)
     m_path, sidecar_path = write_case(case, Path(directory) / stem)
-    return JuliaInputs(m_path, sidecar_path, julia_options(options))
+    return JuliaInputs(m_path, sidecar_path, options_doc)
 
 
 def _matrix(columns: dict[str, list[float]], names: tuple[str, ...] | list[str], intervals: int) -> np.ndarray | None:
