@@ -38,15 +38,18 @@ class Rows:
 
 @dataclass(frozen=True)
 class CorrectiveBlock:
-    """One (interval, scenario)'s own dispatch: bounds, the load it serves, its reach from the base."""
+    """One (interval, scenario)'s own dispatch: columns for the devices that may move (`movable`,
+    within their corrective ramps of the base), the base output for those that may not (`fixed`:
+    shedding devices, units without a ramp), nothing from lost ones; the load it serves."""
 
-    lower: np.ndarray  # (D,); lost devices fixed at 0
+    movable: np.ndarray  # device indices
+    fixed: np.ndarray
+    lower: np.ndarray  # (len(movable),)
     upper: np.ndarray
+    step_down: np.ndarray  # (len(movable),) MW
+    step_up: np.ndarray
     served_mw: float
     served_sens: np.ndarray  # (N,) 1 on buses still supplied
-    coupled: np.ndarray  # devices whose step from the base dispatch is limited
-    step_down: np.ndarray  # (len(coupled),) MW
-    step_up: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,12 +137,13 @@ class Model:
         return Rows(a, offset - limit, offset + limit, sens)
 
     def corrective_block(self, t: int, s: int) -> CorrectiveBlock:
-        lost = self.lost[s]
-        coupled = np.flatnonzero(~lost)
+        alive = ~self.lost[s]
+        moves = alive & ((self.corrective_up > 0) | (self.corrective_down > 0)) & (self.upper[t] > self.lower[t])
+        movable, fixed = np.flatnonzero(moves), np.flatnonzero(alive & ~moves)
         return CorrectiveBlock(
-            lower=np.where(lost, 0.0, self.lower[t]), upper=np.where(lost, 0.0, self.upper[t]),
-            served_mw=float(self.demand[t] @ ~self.island[s]), served_sens=(~self.island[s]).astype(float),
-            coupled=coupled, step_down=self.corrective_down[coupled], step_up=self.corrective_up[coupled])
+            movable=movable, fixed=fixed, lower=self.lower[t, movable], upper=self.upper[t, movable],
+            step_down=self.corrective_down[movable], step_up=self.corrective_up[movable],
+            served_mw=float(self.demand[t] @ ~self.island[s]), served_sens=(~self.island[s]).astype(float))
 
     @property
     def ramp_limited(self) -> np.ndarray:

@@ -26,7 +26,8 @@ class ScreenedLimits:
         self.intervals, self.scenarios = np.asarray(intervals), np.asarray(scenarios)
         self.base_columns = base_columns
         self.present = np.zeros((len(self.intervals), len(self.scenarios), model.n_elements), dtype=bool)
-        self.blocks: dict[tuple[int, int], range] = {}  # (t, s) → corrective dispatch columns
+        # (t, s) → the devices of its corrective dispatch and the columns holding them (own or base)
+        self.blocks: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self.security: list[PricedRows] = []
         self.balances: list[PricedRows] = []  # corrective blocks' balance rows
 
@@ -38,8 +39,9 @@ class ScreenedLimits:
         """Base dispatch (T', D) and scenario dispatches (T', S', D) of the QP solution `v`."""
         x = np.vstack([v[self.base_columns(int(t))] for t in self.intervals])
         xs = self.model.response(x, self.scenarios, self.intervals)
-        for (t, s), cols in self.blocks.items():
-            xs[self._i(t), self._j(s)] = v[np.asarray(cols)]
+        for (t, s), (devices, columns) in self.blocks.items():
+            xs[self._i(t), self._j(s)] = 0.0
+            xs[self._i(t), self._j(s), devices] = v[columns]
         return x, xs
 
     def screen(self, v: np.ndarray) -> int:
@@ -88,19 +90,21 @@ class ScreenedLimits:
 
     def _add_block(self, t: int, s: int) -> None:
         block = self.model.corrective_block(t, s)
-        cols = self.qp.add_cols(block.lower, block.upper)
-        self.blocks[(t, s)] = cols
-        d = self.model.n_devices
-        rows = self.qp.add_rows(np.ones((1, d)), [block.served_mw], [block.served_mw], columns=np.asarray(cols))
+        own = np.asarray(self.qp.add_cols(block.lower, block.upper))
+        base = self.base_columns(t)
+        devices, columns = np.r_[block.movable, block.fixed], np.r_[own, base[block.fixed]]
+        self.blocks[(t, s)] = (devices, columns)
+        rows = self.qp.add_rows(np.ones((1, len(columns))), [block.served_mw], [block.served_mw], columns=columns)
         self.balances.append(PricedRows(t, s, np.zeros(0, dtype=int), rows, block.served_sens[None]))
-        k = len(block.coupled)
+        k = len(block.movable)
         step = np.hstack([-np.eye(k), np.eye(k)])
-        columns = np.r_[self.base_columns(t)[block.coupled], np.asarray(cols)[block.coupled]]
-        self.qp.add_rows(step, -block.step_down, block.step_up, columns=columns)
+        self.qp.add_rows(step, -block.step_down, block.step_up, columns=np.r_[base[block.movable], own])
 
     def _add_rows(self, t: int, s: int, elements: np.ndarray) -> None:
         rows = self.model.security_rows(t, s, elements)
-        over_own = self.model.corrective and s > 0
-        columns = np.asarray(self.blocks[(t, s)]) if over_own else self.base_columns(t)
-        added = self.qp.add_rows(rows.a, rows.lower, rows.upper, columns=columns)
+        a, columns = rows.a, self.base_columns(t)
+        if self.model.corrective and s > 0:
+            devices, columns = self.blocks[(t, s)]
+            a = a[:, devices]
+        added = self.qp.add_rows(a, rows.lower, rows.upper, columns=columns)
         self.security.append(PricedRows(t, s, elements, added, rows.sens))
