@@ -79,7 +79,6 @@ class SecurityInstance:
     contingencies: str
     intervals: int = 12
     emergency: float = 1.2
-    shedding: bool = False
     spared: tuple[str, ...] = ()  # units left out of `all-gen`: no dispatch survives their loss
 
     def spec(self, case: Case) -> str:
@@ -136,7 +135,7 @@ def run_security(instance: SecurityInstance, workers: int, max_iterations: int) 
     case = select(case, instance.spec(case))[0]
     rows = []
     for mode in MODES:
-        options = SolveOptions(method="centralized", mode=mode, load_shedding=instance.shedding)
+        options = SolveOptions(method="centralized", mode=mode)
         central, t_central = timed(case, options, repeat=1)
         admm, t_admm = timed(case, replace(options, method="admm", workers=workers, max_iterations=max_iterations),
                              repeat=1)
