@@ -13,6 +13,11 @@ on the 14- and 30-bus cases two named securable outages instead);
 `all` is every non-islanding N-1 outage. Full N-1 on the 300-bus case has no secure dispatch even at
 1.2× emergency ratings (several outages are infeasible on their own), so that instance allows load
 shedding at VOLL and reports the MW shed.
+
+Security modes (second table; `--security-only` runs just it): the 118- and 300-bus cases, 12
+intervals, branch outages and unit outages (`all-gen`, or the units a case can lose), each solved in
+preventive and in corrective mode (10-minute corrective ramps) by both methods: time and objective
+of corrective against preventive, in the same run. ADMM is capped at `--security-iterations`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -68,6 +73,32 @@ INSTANCES = [
 QUICK = [i for i in INSTANCES if i.case in ("paper5", "pglib_opf_case14_ieee", "pglib_opf_case118_ieee")]
 
 
+@dataclass(frozen=True)
+class SecurityInstance:
+    case: str
+    contingencies: str
+    intervals: int = 12
+    emergency: float = 1.2
+    spared: tuple[str, ...] = ()  # units left out of `all-gen`: no dispatch survives their loss
+
+    def spec(self, case: Case) -> str:
+        if self.contingencies != "all-gen" or not self.spared:
+            return self.contingencies
+        return ",".join(f"G:{n}" for n, p in zip(case.generators.names, case.generators.pmax_mw, strict=True)
+                        if p > 0 and n not in self.spared)
+
+
+# 300-bus: the first 40 branch outages (full N-1 needs shedding, and its corrective extensive form takes
+# minutes); every unit but G11 and G31, whose loss no dispatch survives in either mode.
+SECURITY = [
+    SecurityInstance("pglib_opf_case118_ieee", "all"),
+    SecurityInstance("pglib_opf_case118_ieee", "all-gen"),
+    SecurityInstance("pglib_opf_case300_ieee", "40"),
+    SecurityInstance("pglib_opf_case300_ieee", "all-gen", spared=("G11", "G31")),
+]
+MODES = ("preventive", "corrective")
+
+
 def timed(case: Case, options: SolveOptions, repeat: int) -> tuple[SolveResult, float]:
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -96,6 +127,52 @@ def run(instance: Instance, workers: int) -> dict:
         "published_s": PUBLISHED_S.get(instance.case), "target": instance.target,
         "history": [(h.iteration, h.primal_residual_mw, h.dual_residual) for h in admm.history],
     }
+
+
+def run_security(instance: SecurityInstance, workers: int, max_iterations: int) -> list[dict]:
+    """Both modes, both methods, on one case; objectives and times relative to preventive."""
+    case = load_case(instance.case, instance.intervals).with_emergency_factor(instance.emergency)
+    case = select(case, instance.spec(case))[0]
+    rows = []
+    for mode in MODES:
+        options = SolveOptions(method="centralized", mode=mode)
+        central, t_central = timed(case, options, repeat=1)
+        admm, t_admm = timed(case, replace(options, method="admm", workers=workers, max_iterations=max_iterations),
+                             repeat=1)
+        gap = (admm.objective - central.objective) / abs(central.objective) if admm.ok and central.ok else float("nan")
+        rows.append({
+            "case": instance.case, "intervals": instance.intervals, "contingencies": len(case.contingencies),
+            "spec": instance.contingencies, "spared": instance.spared, "emergency": instance.emergency, "mode": mode,
+            "centralized_status": central.status, "centralized_s": round(t_central, 4),
+            "objective": central.objective, "shed_mw": float(central.shed_mw.sum()) if central.ok else None,
+            "redispatched": len(central.scenario_dispatch_mw), "admm_status": admm.status,
+            "admm_s": round(t_admm, 4), "admm_iterations": admm.iterations, "gap": gap,
+            "infeasible": central.infeasible_contingencies,
+        })
+    preventive = rows[0]
+    for r in rows:
+        r["objective_vs_preventive"] = (r["objective"] - preventive["objective"]) / abs(preventive["objective"]) \
+            if preventive["centralized_status"] == r["centralized_status"] == "optimal" else float("nan")
+        r["time_vs_preventive"] = r["centralized_s"] / preventive["centralized_s"]
+    return rows
+
+
+def security_table(rows: list[dict]) -> Table:
+    out = Table(title="Security modes: corrective vs preventive, branch and unit outages (same run)")
+    for col in ("case", "T", "contingencies", "mode", "centralized s", "× prev.", "objective $", "vs prev.",
+                "re-dispatched", "ADMM s", "iters", "ADMM gap"):
+        out.add_column(col, justify="left" if col in ("case", "contingencies", "mode") else "right")
+    for r in rows:
+        contingencies = f"{r['spec']} ({r['contingencies']}) @{r['emergency']:g}x"
+        contingencies += f" but {', '.join(r['spared'])}" if r["spared"] else ""
+        contingencies += f" shed {r['shed_mw']:.0f} MW" if r["shed_mw"] else ""
+        status = "" if r["centralized_status"] == "optimal" else f" {r['centralized_status']}"
+        out.add_row(r["case"].replace("pglib_opf_", ""), str(r["intervals"]), contingencies, r["mode"],
+                    f"{r['centralized_s']:.2f}{status}", f"{r['time_vs_preventive']:.2f}",
+                    f"{r['objective']:,.0f}", f"{r['objective_vs_preventive']:+.2%}", str(r["redispatched"]),
+                    f"{r['admm_s']:.2f}" + ("" if r["admm_status"] == "optimal" else f" {r['admm_status']}"),
+                    str(r["admm_iterations"]), f"{r['gap']:.1e}")
+    return out
 
 
 def table(rows: list[dict]) -> Table:
@@ -140,19 +217,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="paper5, 14-bus and 118-bus instances only")
     parser.add_argument("--workers", type=int, default=1, help="ADMM subproblem worker processes")
+    parser.add_argument("--security-only", action="store_true", help="only the preventive/corrective table")
+    parser.add_argument("--security-iterations", type=int, default=1000, help="ADMM cap in the security table")
     args = parser.parse_args()
-    instances = QUICK if args.quick else INSTANCES
-    rows = []
+    instances = [] if args.security_only else QUICK if args.quick else INSTANCES
+    security = [] if args.quick else SECURITY
+    rows, security_rows = [], []
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("instances", total=len(instances))
+        task = progress.add_task("instances", total=len(instances) + len(security))
         for instance in instances:
             progress.update(task, description=f"{instance.case} T={instance.intervals} C={instance.contingencies}")
             rows.append(run(instance, args.workers))
             progress.advance(task)
-    console.print(table(rows))
-    plot(rows, RESULTS / "solver.png")
+        for item in security:
+            progress.update(task, description=f"{item.case} T={item.intervals} C={item.contingencies} modes")
+            security_rows += run_security(item, args.workers, args.security_iterations)
+            progress.advance(task)
+    if rows:
+        console.print(table(rows))
+        plot(rows, RESULTS / "solver.png")
+    if security_rows:
+        console.print(security_table(security_rows))
     print(json.dumps({"bench": "solver", "workers": args.workers,
-                      "rows": [{k: v for k, v in r.items() if k != "history"} for r in rows]}))
+                      "rows": [{k: v for k, v in r.items() if k != "history"} for r in rows],
+                      "security": security_rows}, default=str))
 
 
 if __name__ == "__main__":

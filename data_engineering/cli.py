@@ -373,7 +373,12 @@ def solve(
     case: Annotated[str, typer.Argument(help="MATPOWER .m file, PGLib name (pglib_opf_case118_ieee), "
                                              "pandapower case (case39) or paper5")],
     intervals: Annotated[int | None, typer.Option(help="look-ahead intervals (default: the case own, else 1)")] = None,
-    contingencies: Annotated[str, typer.Option(help="all | none | case | N | branches 1-2,3-4")] = "all",
+    contingencies: Annotated[str, typer.Option(help="comma list: all | all-gen | none | case | N | branches 1-2 | "
+                                                    "units G:<unit>")] = "all",
+    mode: Annotated[str, typer.Option(help="preventive | corrective (post-contingency re-dispatch)")] = "preventive",
+    corrective_minutes: Annotated[float, typer.Option(help="corrective ramp: minutes of each unit's ramp rate")
+                                  ] = 10.0,
+    islanding: Annotated[str, typer.Option(help="refuse | shed (cut-off buses' load unserved)")] = "refuse",
     method: Annotated[str, typer.Option(help="admm | centralized")] = "admm",
     decomposition: Annotated[str, typer.Option(help="interval | scenario (ADMM subproblem granularity)")] = "interval",
     workers: Annotated[int, typer.Option(help="subproblem worker processes")] = 1,
@@ -388,7 +393,7 @@ def solve(
 ) -> None:
     """Solve a look-ahead, N-1 secure DC OPF and print the dispatch."""
     from data_engineering.solver.cases import load_case
-    from data_engineering.solver.contingencies import select
+    from data_engineering.solver.contingencies import IslandingRefused, select
     from data_engineering.solver.julia.backend import JuliaUnavailable
     from data_engineering.solver.julia.marshal import julia_options
     from data_engineering.solver.options import SolveOptions
@@ -400,15 +405,19 @@ def solve(
         loaded = load_case(case, intervals)
         if emergency_factor is not None:
             loaded = loaded.with_emergency_factor(emergency_factor)
-        loaded, n1 = select(loaded, contingencies)
+        loaded, n1 = select(loaded, contingencies, islanding)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="CASE / --contingencies") from exc
-    if n1.islanding and contingencies == "all":
-        console.print(f"[dim]{len(n1.islanding)} outages island the network and are left out: "
-                      f"{', '.join(c.label for c in n1.islanding)}[/]")
+    left_out = [c.label for c in n1.islanding if c not in loaded.contingencies]
+    if left_out:
+        console.print(f"[dim]{len(left_out)} outages island the network and are left out (--islanding shed keeps "
+                      f"them): {', '.join(left_out)}[/]")
+    if mode not in ("preventive", "corrective"):
+        raise typer.BadParameter(f"{mode!r}: preventive or corrective", param_hint="--mode")
     options = SolveOptions(method=method, decomposition=decomposition,  # type: ignore[arg-type]
                            workers=workers, dask_address=dask, load_shedding=load_shedding,
-                           max_iterations=max_iterations)
+                           max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
+                           corrective_minutes=corrective_minutes, islanding=islanding)  # type: ignore[arg-type]
     backend = backend or settings.solver_backend
     if backend not in ("python", "julia"):
         raise typer.BadParameter(f"{backend!r}: python or julia", param_hint="--backend")
@@ -430,6 +439,8 @@ def solve(
             result = solve_case(loaded, options, backend, progress=show)
         except JuliaUnavailable as exc:
             raise typer.BadParameter(str(exc), param_hint="--backend") from exc
+        except IslandingRefused as exc:
+            raise typer.BadParameter(str(exc), param_hint="CASE / --islanding") from exc
     result.islanding_contingencies = [c.label for c in n1.islanding]
     console.print(summary_table(loaded, result))
     if result.message:

@@ -80,7 +80,10 @@ class Settings(BaseSettings):
     dispatch_window_minutes: float = Field(default=15.0, gt=0, description="telemetry window validated per run")
     dispatch_history_days: float = Field(default=7.0, gt=1, description="load history the forecast is fitted on")
     dispatch_allowed_lateness_s: float = Field(default=120.0, ge=0, description="later readings count as late")
-    dispatch_contingencies: str = Field(default="all", description="all | none | N | branch list 1-2,3-4")
+    dispatch_contingencies: str = Field(default="all", description="all | all-gen | none | N | 1-2,3-4 | G:<unit>")
+    dispatch_mode: Literal["preventive", "corrective"] = "preventive"
+    dispatch_islanding: Literal["refuse", "shed"] = Field(
+        default="refuse", description="an outage or topology event cutting buses off: refused, or their load unserved")
     dispatch_emergency_factor: float | None = Field(default=1.2, gt=0, description="emergency = factor x normal")
     dispatch_method: Literal["admm", "centralized"] = "admm"
     solver_backend: Literal["python", "julia"] = Field(

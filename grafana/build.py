@@ -116,6 +116,11 @@ DASHBOARDS = (
               "execution_id = '$execution' ORDER BY 1", unit="MW", columns=("time", "metric", "p_mw")),
         Panel("LMP by bus ($/MWh)", "SELECT ts AS time, 'bus ' || bus_id AS metric, lmp_usd_mwh FROM lascopf_lmps "
               "WHERE execution_id = '$execution' ORDER BY 1", columns=("time", "metric", "lmp_usd_mwh")),
+        Panel("LMP = energy + congestion ($/MWh)", "SELECT ts AS time, 'energy (reference bus)' AS metric, "
+              "max(energy_usd_mwh) AS usd_mwh FROM lascopf_lmps WHERE execution_id = '$execution' GROUP BY ts "
+              "UNION ALL SELECT ts, 'congestion bus ' || bus_id, congestion_usd_mwh FROM lascopf_lmps "
+              "WHERE execution_id = '$execution' AND abs(congestion_usd_mwh) > 1e-6 ORDER BY 1",
+              columns=("time", "metric", "usd_mwh")),
         Panel("Binding constraints", "SELECT interval, branch_id, contingency, flow_mw, limit_mw, "
               "shadow_price_usd_mwh FROM lascopf_binding_constraints WHERE execution_id = '$execution' "
               "ORDER BY interval, branch_id", kind="table",

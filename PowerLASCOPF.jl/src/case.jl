@@ -117,6 +117,8 @@ function read_case(m_path::AbstractString, sidecar_path::AbstractString=splitext
 
     loads = side["load_mw"]
     load_mw = [Float64(loads[t][n]) for t in eachindex(loads), n in eachindex(ids)]
+    units = [String(c["label"]) for c in side["contingencies"] if haskey(c, "generator")]
+    isempty(units) || error("unit outages $(units) are not ported to PowerLASCOPF.jl (branch outages only); use the Python solver")
     contingencies = [Contingency(Int(c["branch"]) + 1, String(c["label"])) for c in side["contingencies"]]
 
     return Case(

@@ -39,6 +39,7 @@ function build_problem(case::Case, options::Options)
     network = build_network(case)
     ptdfs = Matrix{Float64}[network.ptdf]
     for c in case.contingencies
+        network.bridges[c.branch] && refuse_islanding(case, c.label, case.in_service .& ((1:n_branches(case)) .!= c.branch))
         push!(ptdfs, post_contingency_ptdf(network, c.branch))
     end
     return Problem(case, network, bus, c2, c1, sum(case.c0), lower, upper, ramp_up, ramp_down, p0,

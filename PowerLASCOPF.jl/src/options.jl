@@ -17,15 +17,23 @@ Base.@kwdef struct Options
     balance_ratio::Float64 = 5.0
 end
 
+# Python options this package has not ported, with the only value it solves: any other is refused by
+# name, so the backends never disagree silently.
+const NOT_PORTED = Dict("mode" => "preventive", "islanding" => "refuse")
+
 """The options document the platform sends (`lascopf-julia-options/1`); unknown fields are refused."""
 function Options(doc::AbstractDict)
     get(doc, "format", "") == OPTIONS_FORMAT || error("options are not a $OPTIONS_FORMAT document")
+    for (name, only) in NOT_PORTED
+        get(doc, name, only) == only ||
+            error("$name = $(doc[name]) is not ported to PowerLASCOPF.jl (it solves $name = $only); use the Python solver")
+    end
     known = Set(String.(fieldnames(Options)))
-    unknown = [k for k in keys(doc) if k != "format" && !(k in known)]
+    unknown = [k for k in keys(doc) if k != "format" && !(k in known) && !haskey(NOT_PORTED, k)]
     isempty(unknown) || error("unknown options $(unknown)")
     kwargs = Dict{Symbol,Any}()
     for (k, v) in doc
-        k == "format" && continue
+        (k == "format" || haskey(NOT_PORTED, k)) && continue
         kwargs[Symbol(k)] = k == "rho" && v !== nothing ? Float64(v) : v
     end
     options = Options(; kwargs...)

@@ -40,6 +40,16 @@ max_gap(a, b) = maximum(abs(x - y) for (x, y) in zip(a, b))
         @test post ≈ flows .+ network.lodf[:, 1] .* flows[1] atol = 1e-9
     end
 
+    @testset "refuses what it has not ported, by name" begin
+        doc = JSON.parsefile(fixture("paper5", ".options.json"))
+        @test_throws ErrorException PowerLASCOPF.Options(merge(doc, Dict("mode" => "corrective")))
+        @test_throws ErrorException PowerLASCOPF.Options(merge(doc, Dict("islanding" => "shed")))
+        @test PowerLASCOPF.Options(merge(doc, Dict("mode" => "preventive"))).method == doc["method"]
+        case = read_case(fixture("paper5", ".m"))
+        @test !any(PowerLASCOPF.cut_off(case, case.in_service))
+        @test PowerLASCOPF.cut_off(case, [false, false, true, true, true, true, true]) == [false, true, true, true, true]
+    end
+
     for name in GOLDEN
         @testset "golden $name" begin
             expected = JSON.parsefile(fixture(name, ".expected.json"))

@@ -93,6 +93,7 @@ class ExecutionPublic(BaseModel):
     forecast_mape_pct: float | None
     persistence_mape_pct: float | None
     infeasible_contingencies: list[str]
+    mode: str  # preventive | corrective
     created_at: AwareDatetime
 
 
@@ -111,6 +112,16 @@ class LmpRow(BaseModel):
     load_mw: float
     shed_mw: float
     lmp_usd_mwh: float
+    energy_usd_mwh: float | None  # the reference bus's price (None on runs stored before the split)
+    congestion_usd_mwh: float | None  # LMP − energy: binding limits' shadow prices × shift factors
+
+
+class UnservedRow(BaseModel):
+    interval: int
+    ts: AwareDatetime
+    scenario: str  # 'base' or the outage that cuts the bus off
+    bus_id: int
+    unserved_mw: float
 
 
 class FlowRow(BaseModel):

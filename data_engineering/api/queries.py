@@ -20,12 +20,14 @@ class ResultTable(StrEnum):
     flows = "flows"
     binding = "binding"
     convergence = "convergence"
+    unserved = "unserved"
 
 
 RESULT_SQL = {
     ResultTable.dispatch: "SELECT interval, ts, gen_id, bus_id, p_mw FROM lascopf_dispatch"
                           " WHERE execution_id = %s ORDER BY interval, gen_id",
-    ResultTable.lmps: "SELECT interval, ts, bus_id, load_mw, shed_mw, lmp_usd_mwh FROM lascopf_lmps"
+    ResultTable.lmps: "SELECT interval, ts, bus_id, load_mw, shed_mw, lmp_usd_mwh, energy_usd_mwh, congestion_usd_mwh"
+                      " FROM lascopf_lmps"
                       " WHERE execution_id = %s ORDER BY interval, bus_id",
     ResultTable.flows: "SELECT interval, ts, scenario, branch_id, flow_mw, limit_mw, loading_pct FROM lascopf_flows"
                        " WHERE execution_id = %s ORDER BY interval, scenario, branch_id",
@@ -34,6 +36,8 @@ RESULT_SQL = {
                          " ORDER BY interval, branch_id, contingency",
     ResultTable.convergence: "SELECT iteration, primal_residual_mw, dual_residual_usd_mwh, rho, objective_usd,"
                              " scenarios FROM lascopf_convergence WHERE execution_id = %s ORDER BY iteration",
+    ResultTable.unserved: "SELECT interval, ts, scenario, bus_id, unserved_mw FROM lascopf_unserved"
+                          " WHERE execution_id = %s ORDER BY interval, scenario, bus_id",
 }
 
 

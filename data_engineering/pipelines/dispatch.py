@@ -138,7 +138,7 @@ def build(platform: Platform, run: DispatchRun, transformed: dict) -> dict:
     forecast.columns = forecast.columns.astype(int)
     case, n1 = build_case(network, forecast, pd.Series(transformed["p0_mw"], dtype=float),
                           name=network.name, emergency_factor=s.dispatch_emergency_factor,
-                          contingencies=s.dispatch_contingencies)
+                          contingencies=s.dispatch_contingencies, islanding=s.dispatch_islanding)
     tables = case_tables(case)
     gate(platform, run.run_key, [(suite, tables[suite.name]) for suite in case_suites()],
          (forecast.index[0].to_pydatetime(), forecast.index[-1].to_pydatetime()), uuid.uuid5(run.execution_id, "case"),
@@ -161,7 +161,8 @@ def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
 
     s = platform.settings
     case = read_case_objects(platform.lake, built["case_prefix"])
-    options = SolveOptions(method=s.dispatch_method, load_shedding=s.dispatch_load_shedding)
+    options = SolveOptions(method=s.dispatch_method, load_shedding=s.dispatch_load_shedding, mode=s.dispatch_mode,
+                           islanding=s.dispatch_islanding)
     began = time.perf_counter()
     result = solve_case(case, options, s.solver_backend)
     result.islanding_contingencies = built["islanding"]

@@ -1,6 +1,7 @@
 """One self-contained HTML page per execution: load history and forecast, dispatch by unit and
-interval, the LMP heat-table, the most loaded lines (base and post-contingency) and the solver's
-convergence. Figures are built from the stored results and the case in the lake, nothing else."""
+interval, the LMP heat-table and its split into energy and congestion, the most loaded lines (base
+and post-contingency), load cut off by islanding outages, and the solver's convergence. Figures are
+built from the stored results and the case in the lake, nothing else."""
 
 from __future__ import annotations
 
@@ -41,6 +42,25 @@ def lmp_figure(lmps: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def lmp_components_figure(lmps: pd.DataFrame) -> go.Figure:
+    """The energy component (one price per interval, the reference bus's) and the congestion
+    component per bus: what each binding limit adds to or takes from the energy price there."""
+    priced = lmps.dropna(subset=["energy_usd_mwh", "congestion_usd_mwh"])
+    congestion = priced.pivot(index="bus_id", columns="interval", values="congestion_usd_mwh")
+    energy = priced.groupby("interval")["energy_usd_mwh"].first()
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.3, 0.7], vertical_spacing=0.08,
+                        subplot_titles=("Energy component ($/MWh)", "Congestion component ($/MWh)"))
+    fig.add_scatter(x=[f"t{i}" for i in energy.index], y=energy.to_numpy(), name="energy", mode="lines+markers",
+                    row=1, col=1)
+    bound = float(np.abs(congestion.to_numpy()).max(initial=0.0)) or 1.0
+    fig.add_heatmap(z=congestion.to_numpy(), x=[f"t{c}" for c in congestion.columns],
+                    y=[f"bus {b}" for b in congestion.index], colorscale="RdBu_r", zmin=-bound, zmax=bound,
+                    colorbar={"title": "$/MWh", "y": 0.35, "len": 0.7}, row=2, col=1,
+                    hovertemplate="%{y} %{x}: %{z:.2f} $/MWh<extra></extra>")
+    fig.update_layout(title="LMP = energy + congestion (lossless DC)", height=max(500, 18 * len(congestion) + 200))
+    return fig
+
+
 def loading_figure(flows: pd.DataFrame, binding: pd.DataFrame) -> go.Figure:
     worst = flows.dropna(subset=["loading_pct"]).sort_values("loading_pct", ascending=False)
     worst = worst.drop_duplicates(["branch_id", "scenario"]).head(TOP_BRANCHES)
@@ -72,8 +92,10 @@ def write_report(path: Path, summary: dict, frames: dict[str, pd.DataFrame], his
     """The page embeds plotly.js once, so it opens offline."""
     figures = [load_figure(history, forecast)]
     if not frames["dispatch"].empty:
-        figures += [dispatch_figure(frames["dispatch"]), lmp_figure(frames["lmps"]),
-                    loading_figure(frames["flows"], frames["binding"])]
+        figures += [dispatch_figure(frames["dispatch"]), lmp_figure(frames["lmps"])]
+        if frames["lmps"]["energy_usd_mwh"].notna().any():
+            figures.append(lmp_components_figure(frames["lmps"]))
+        figures.append(loading_figure(frames["flows"], frames["binding"]))
     if not frames["convergence"].empty:
         figures.append(convergence_figure(frames["convergence"]))
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)]
@@ -81,11 +103,14 @@ def write_report(path: Path, summary: dict, frames: dict[str, pd.DataFrame], his
                    for k, v in summary.items())
     binding = frames["binding"].to_html(index=False, float_format=lambda v: f"{v:,.2f}") \
         if not frames["binding"].empty else "<p>No binding line limits.</p>"
+    unserved = frames.get("unserved", pd.DataFrame())
+    cut_off = ("<h2>Load cut off by islanding outages</h2>" + unserved.to_html(
+        index=False, float_format=lambda v: f"{v:,.2f}")) if not unserved.empty else ""
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>LASCOPF dispatch "
             f"{html.escape(str(summary.get('execution_id')))}</title><style>body{{font-family:sans-serif;"
             f"margin:2em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px;"
             f"text-align:left}}</style></head><body><h1>LASCOPF dispatch</h1><table>{rows}</table>"
-            f"<h2>Binding constraints</h2>{binding}{''.join(parts)}</body></html>")
+            f"<h2>Binding constraints</h2>{binding}{cut_off}{''.join(parts)}</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page)
     return path

@@ -57,10 +57,15 @@ class Generators:
 
 @dataclass(frozen=True)
 class Contingency:
-    """The outage of one branch (by index)."""
+    """The outage of one branch or of one generator (by index; the other index is -1)."""
 
     branch: int
     label: str
+    generator: int = -1
+
+    @property
+    def is_generator(self) -> bool:
+        return self.generator >= 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +100,9 @@ class Case:
 
     def contingency(self, branch: int) -> Contingency:
         return Contingency(branch, f"outage {self.branches.names[branch]}")
+
+    def generator_contingency(self, generator: int) -> Contingency:
+        return Contingency(-1, f"outage G:{self.generators.names[generator]}", generator)
 
     def bus_index(self, bus_id: int) -> int:
         hits = np.flatnonzero(self.buses.ids == bus_id)

@@ -1,4 +1,11 @@
-"""N-1 branch contingency lists, with outages that island the network left out and reported."""
+"""Contingency lists: N-1 branch outages, generator outages, and what to do with outages that island.
+
+An outage that cuts buses off the reference bus has no DC flow solution for them. Under the default
+policy (`islanding="refuse"`) such an outage is left out of `all` and of a count (and reported), and
+refused with a message when named, whether by the user or by the case's own list; under `"shed"` it
+is kept and solved with the cut-off buses' load unserved. `Model` applies the same policy to
+whatever reaches it, so no path can model an islanding outage as if nothing happened.
+"""
 
 from __future__ import annotations
 
@@ -7,45 +14,94 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_engineering.solver.case import Case, Contingency
-from data_engineering.solver.network import is_connected
+from data_engineering.solver.network import cut_off
 
 
 @dataclass(frozen=True)
 class ContingencyList:
-    secure: tuple[Contingency, ...]  # outages the dispatch must survive
-    islanding: tuple[Contingency, ...]  # outages that split the network: no DC flow solution, reported only
+    secure: tuple[Contingency, ...]  # non-islanding N-1 branch outages
+    islanding: tuple[Contingency, ...]  # branch outages that split the network
+
+
+class IslandingRefused(ValueError):
+    pass
+
+
+def islanded_buses(case: Case, contingency: Contingency) -> np.ndarray:
+    """Bool per bus: cut off from the reference bus by this outage and not already in the base
+    topology (none for a generator outage)."""
+    live = case.branches.in_service.copy()
+    if not contingency.is_generator:
+        live[contingency.branch] = False
+    return cut_off(case, live) & ~cut_off(case, case.branches.in_service)
+
+
+def refusal(case: Case, islanding: list[Contingency]) -> IslandingRefused:
+    cut = [f"{c.label} (buses {', '.join(str(b) for b in case.buses.ids[islanded_buses(case, c)])})"
+           for c in islanding]
+    return IslandingRefused(f"{'; '.join(cut)}: cut buses off the reference bus, where a DC model has no flow "
+                            "solution; refused (islanding='shed' solves them with the cut-off load unserved)")
+
+
+def base_refusal(case: Case, island: np.ndarray) -> IslandingRefused:
+    ids = ", ".join(str(b) for b in case.buses.ids[island])
+    return IslandingRefused(f"case {case.name}: buses {ids} are cut off from the reference bus by branches out of "
+                            "service; refused (islanding='shed' solves the rest with their load unserved)")
 
 
 def n_minus_1(case: Case) -> ContingencyList:
-    """Every in-service branch whose outage leaves the network connected (graph test, not a tolerance)."""
+    """Every in-service branch, split by whether its outage leaves the network connected (graph test)."""
     secure, islanding = [], []
     for k in np.flatnonzero(case.branches.in_service):
-        live = case.branches.in_service.copy()
-        live[k] = False
-        (secure if is_connected(case, live) else islanding).append(case.contingency(int(k)))
+        c = case.contingency(int(k))
+        (islanding if islanded_buses(case, c).any() else secure).append(c)
     return ContingencyList(tuple(secure), tuple(islanding))
 
 
-def select(case: Case, spec: str) -> tuple[Case, ContingencyList]:
-    """`all` (every non-islanding N-1 outage), `none`, `case` (the case's own list), a count N (the
-    first N of the N-1 list, in branch order), or a comma list of branch names (`1-2,3-4`)."""
+def generator_outages(case: Case) -> tuple[Contingency, ...]:
+    g = case.generators
+    return tuple(case.generator_contingency(int(i)) for i in np.flatnonzero(g.pmax_mw > 0))
+
+
+def _named(case: Case, token: str, full: ContingencyList) -> Contingency:
+    if token.startswith("g:"):
+        units = {n.lower(): i for i, n in enumerate(case.generators.names)}
+        if token[2:] not in units:
+            raise ValueError(f"unknown unit {token[2:]!r}; names look like G:{case.generators.names[0]}")
+        return case.generator_contingency(units[token[2:]])
+    by_name = {case.branches.names[c.branch].lower(): c for c in (*full.secure, *full.islanding)}
+    if token not in by_name:
+        raise ValueError(f"unknown branches {[token]}; names look like {case.branches.names[0]!r}")
+    return by_name[token]
+
+
+def select(case: Case, spec: str, islanding: str = "refuse") -> tuple[Case, ContingencyList]:
+    """A comma list of: `all` (every N-1 branch outage), `all-gen` (every unit), `none`, `case` (the
+    case's own list), a count N (the first N of the N-1 list, in branch order), branch names (`1-2`)
+    or units (`G:<unit>`). Under `islanding="refuse"`, `all` and N leave islanding outages out and a
+    named one (or one in the case's list) is refused; under `"shed"` they are kept."""
+    if islanding not in ("refuse", "shed"):
+        raise ValueError(f"islanding {islanding!r}: refuse or shed")
     full = n_minus_1(case)
-    spec = spec.strip().lower()
-    if spec == "all":
-        chosen = full.secure
-    elif spec == "none":
-        chosen = ()
-    elif spec == "case":
-        chosen = case.contingencies
-    elif spec.isdigit():
-        chosen = full.secure[:int(spec)]
-    else:
-        by_name = {case.branches.names[c.branch].lower(): c for c in (*full.secure, *full.islanding)}
-        unknown = [s for s in spec.split(",") if s.strip() not in by_name]
-        if unknown:
-            raise ValueError(f"unknown branches {unknown}; names look like {case.branches.names[0]!r}")
-        chosen = tuple(by_name[s.strip()] for s in spec.split(","))
-        islands = [c.label for c in chosen if c in full.islanding]
-        if islands:
-            raise ValueError(f"{islands} island the network and cannot be secured in a DC model")
-    return case.with_contingencies(chosen), full
+    branch_list = full.secure if islanding == "refuse" else tuple(
+        sorted((*full.secure, *full.islanding), key=lambda c: c.branch))
+    chosen: list[Contingency] = []
+    named: list[Contingency] = []
+    for token in (t.strip() for t in spec.strip().lower().split(",")):
+        if token == "none":
+            continue
+        if token == "all":
+            chosen += branch_list
+        elif token == "all-gen":
+            chosen += generator_outages(case)
+        elif token.isdigit():
+            chosen += branch_list[:int(token)]
+        elif token == "case":
+            named += case.contingencies
+        else:
+            named.append(_named(case, token, full))
+    islands = [c for c in named if islanded_buses(case, c).any()]
+    if islands and islanding == "refuse":
+        raise refusal(case, islands)
+    unique = tuple(dict.fromkeys((*chosen, *named)))
+    return case.with_contingencies(unique), full

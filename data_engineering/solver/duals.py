@@ -1,8 +1,11 @@
-"""Prices and binding constraints from the duals of flow-limit rows (centralized or per subproblem).
+"""Prices and binding constraints from the duals (centralized or per subproblem).
 
-A flow row bounds `ptdf_s[l] · (C x − d_t)`, so its bounds move with the demand d(n, t) by
-`ptdf_s[l, n]`; with HiGHS's duals (∂objective/∂bound) the LMP is the balance dual plus
-Σ_rows y_row · ptdf_s[l, n].
+Every row that moves with the demand records how (`sens`, ∂bound/∂d(n, t)); with HiGHS's duals
+(∂objective/∂bound) the LMP is Σ_rows y_row · sens_row: the balance rows give the same price at
+every supplied bus, the security limits give the rest. Lossless DC has no loss component, so the LMP
+splits into an energy component — the price at the reference bus, where no shift factor acts — and a
+congestion component, the LMP less it, made of the binding limits' shadow prices × their shift
+factors (zero everywhere when no limit binds).
 """
 
 from __future__ import annotations
@@ -18,39 +21,62 @@ DUAL_TOL = 1e-6
 
 
 @dataclass
-class FlowRows:
-    """A block of flow-limit rows in one QP: one interval, one scenario, some branches."""
+class PricedRows:
+    """A block of rows in one QP that moves with one interval's demand: security limits of one
+    scenario (`elements`, see `Model.overloads`), or a balance (no elements)."""
 
     t: int
     scenario: int
-    branches: np.ndarray
+    elements: np.ndarray
     rows: range
+    sens: np.ndarray  # (rows, N)
 
 
-def congestion_prices(model: Model, blocks: list[FlowRows], y: np.ndarray) -> np.ndarray:
-    """(T, N) congestion part of the LMPs."""
+@dataclass(frozen=True)
+class Prices:
+    lmp: np.ndarray  # (T, N) $/MWh
+    energy: np.ndarray  # (T,) $/MWh, the reference bus's price
+    congestion: np.ndarray  # (T, N) $/MWh, LMP − energy
+
+    @staticmethod
+    def of(model: Model, lmp: np.ndarray) -> Prices:
+        energy = lmp[:, model.case.buses.ref].copy()
+        return Prices(lmp, energy, lmp - energy[:, None])
+
+
+def demand_prices(model: Model, blocks: list[PricedRows], y: np.ndarray) -> np.ndarray:
+    """(T, N) Σ y · ∂bound/∂demand over `blocks`."""
     prices = np.zeros((model.intervals, model.case.buses.n))
     for block in blocks:
-        prices[block.t] += y[np.asarray(block.rows)] @ model.scenario_ptdf(block.scenario)[block.branches]
+        prices[block.t] += y[np.asarray(block.rows)] @ block.sens
     return prices
 
 
-def binding_constraints(model: Model, blocks: list[FlowRows], y: np.ndarray, x: np.ndarray) -> list[BindingConstraint]:
-    """Flow limits with a non-zero dual, with the flow of the (T, D) dispatch `x`."""
+def binding_constraints(model: Model, blocks: list[PricedRows], y: np.ndarray, x: np.ndarray,
+                        xs: np.ndarray) -> list[BindingConstraint]:
+    """Security limits with a non-zero dual, with the flow (or unit output) of the dispatch: `x`
+    (T, D) base, `xs` (T, S, D) scenario dispatches."""
     case = model.case
-    base = model.flows(x)
-    post = model.contingency_flows(base) if model.n_scenarios > 1 else None
+    L = case.branches.n
     out = []
     for block in blocks:
-        s = block.scenario
-        for branch, row in zip(block.branches, block.rows, strict=True):
+        t, s = block.t, block.scenario
+        if not (np.abs(y[np.asarray(block.rows)]) > DUAL_TOL).any():
+            continue
+        flows = model.scenario_flows(x[[t]], xs[[t]][:, [s]], np.array([t]), np.array([s]))[0, 0]
+        for element, row in zip(block.elements, block.rows, strict=True):
             if abs(y[row]) <= DUAL_TOL:
                 continue
-            flow = base[block.t, branch] if s == 0 else post[block.t, s - 1, branch]
+            if element < L:
+                name, value, limit = case.branches.names[element], flows[element], model.rating(s)[element]
+            else:
+                d = element - L
+                value = xs[block.t, s, d]
+                limit = model.upper[block.t, d] if y[row] < 0 else model.lower[block.t, d]
+                name = f"unit {case.generators.names[d]}"
             out.append(BindingConstraint(
-                interval=block.t + 1, branch=case.branches.names[branch],
-                contingency=None if s == 0 else case.contingencies[s - 1].label,
-                flow_mw=float(flow), limit_mw=float(model.rating(s)[branch]), shadow_price=float(abs(y[row]))))
+                interval=block.t + 1, branch=name, contingency=None if s == 0 else case.contingencies[s - 1].label,
+                flow_mw=float(value), limit_mw=float(limit), shadow_price=float(abs(y[row]))))
     return out
 
 

@@ -1,11 +1,17 @@
 """The LASCOPF model in injection (PTDF) form, shared by the centralized and decomposed solvers.
 
 Decision variables per interval are device outputs: generators, plus — when load shedding is on —
-one shedding device per loaded bus (linear cost VOLL, bounds [0, load], no ramp limit). Every
-network constraint is a row over device outputs of one interval: the power balance, and for a
-(scenario, branch) pair the flow `ptdf_s[l] · (C p − d_t)` within ± its rating. Scenario 0 is the
-base case (normal ratings); scenario s ≥ 1 is the outage of `case.contingencies[s − 1]` (emergency
-ratings).
+one shedding device per loaded bus (linear cost VOLL, bounds [0, load], no ramp limit). Scenario 0
+is the base case (normal ratings); scenario s ≥ 1 is `case.contingencies[s − 1]` (emergency
+ratings): a branch outage, a unit outage, or — under `islanding="shed"` — a branch outage that cuts
+buses off, whose load is then unserved and whose units are lost.
+
+A scenario's dispatch `xs` is, in preventive mode, the base dispatch with the lost output (less any
+cut-off load) picked up by the remaining units in proportion to Pmax (`response`), so its limits
+are rows over the base dispatch; in corrective mode it is a dispatch of its own, within each unit's
+corrective ramp of the base one (`CorrectiveBlock`). Every security limit is an *element* of a
+(interval, scenario): branch l < L (flow within ± rating) or unit L + d (a preventive pickup within
+the unit's bounds: the reserve it must hold).
 """
 
 from __future__ import annotations
@@ -15,8 +21,35 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_engineering.solver.case import Case
+from data_engineering.solver.contingencies import base_refusal, islanded_buses, refusal
 from data_engineering.solver.network import Network, build_network
 from data_engineering.solver.options import SolveOptions
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Constraint rows `lower ≤ a · v ≤ upper`; `sens[:, n]` is ∂bound/∂demand(n) (for the prices)."""
+
+    a: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    sens: np.ndarray
+
+
+@dataclass(frozen=True)
+class CorrectiveBlock:
+    """One (interval, scenario)'s own dispatch: columns for the devices that may move (`movable`,
+    within their corrective ramps of the base), the base output for those that may not (`fixed`:
+    shedding devices, units without a ramp), nothing from lost ones; the load it serves."""
+
+    movable: np.ndarray  # device indices
+    fixed: np.ndarray
+    lower: np.ndarray  # (len(movable),)
+    upper: np.ndarray
+    step_down: np.ndarray  # (len(movable),) MW
+    step_up: np.ndarray
+    served_mw: float
+    served_sens: np.ndarray  # (N,) 1 on buses still supplied
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +66,14 @@ class Model:
     ramp_down: np.ndarray
     p0: np.ndarray  # (D,), nan where no ramp applies
     n_gen: int
-    outages: np.ndarray  # (S,) branch index per scenario; -1 for the base case
+    demand: np.ndarray  # (T, N) load served in the base case (cut-off buses' load excluded)
+    outages: np.ndarray  # (S,) branch index per scenario; -1 for the base case and unit outages
+    lost: np.ndarray  # (S, D) bool: devices producing nothing in the scenario
+    island: np.ndarray  # (S, N) bool: buses the scenario cuts off (beyond the base topology's)
+    participation: np.ndarray  # (S, D) share of the scenario's lost output each unit picks up
+    corrective: bool = False
+    corrective_up: np.ndarray | None = None  # (D,) MW a scenario dispatch may move above the base
+    corrective_down: np.ndarray | None = None
 
     @property
     def intervals(self) -> int:
@@ -48,8 +88,17 @@ class Model:
         return len(self.outages)
 
     @property
-    def demand(self) -> np.ndarray:
-        return self.case.load_mw
+    def n_elements(self) -> int:
+        return self.case.branches.n + self.n_devices
+
+    @property
+    def unserved_base(self) -> np.ndarray:
+        """(T, N) load of buses the base topology cuts off."""
+        return self.case.load_mw - self.demand
+
+    def unserved(self, s: int) -> np.ndarray:
+        """(T, N) load the scenario leaves unserved (its cut-off buses')."""
+        return self.demand * self.island[s]
 
     def rating(self, scenario: int) -> np.ndarray:
         br = self.case.branches
@@ -57,14 +106,44 @@ class Model:
 
     def scenario_ptdf(self, scenario: int) -> np.ndarray:
         outage = self.outages[scenario]
-        return self.network.ptdf if outage < 0 else self.network.post_contingency_ptdf(int(outage))
+        bridge = outage >= 0 and self.network.bridges[outage]
+        ptdf = self.network.ptdf if outage < 0 or bridge else self.network.post_contingency_ptdf(int(outage))
+        if self.island[scenario].any():
+            ptdf = ptdf.copy()
+            ptdf[:, self.island[scenario]] = 0.0
+        return ptdf
 
-    def flow_rows(self, t: int, scenario: int, branches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Row coefficients (rows × D) and bounds for the flow limits of `branches` in one scenario."""
-        ptdf = self.scenario_ptdf(scenario)[branches]
-        offset = ptdf @ self.demand[t]
-        limit = self.rating(scenario)[branches]
-        return ptdf[:, self.device_bus], offset - limit, offset + limit
+    def security_rows(self, t: int, s: int, elements: np.ndarray) -> Rows:
+        """Rows of the security limits `elements` of (t, s): over the base dispatch (preventive, and
+        the base case), or over the scenario's own dispatch (corrective)."""
+        L = self.case.branches.n
+        branches, units = elements[elements < L], elements[elements >= L] - L
+        part, lost, cut = self.participation[s], self.lost[s], self.island[s]
+        unserved = float(self.demand[t] @ cut)
+        ptdf = self.scenario_ptdf(s)[branches]
+        a = ptdf[:, self.device_bus]
+        limit = self.rating(s)[branches]
+        offset, sens = ptdf @ self.demand[t], ptdf.copy()
+        if not (self.corrective and s > 0):
+            pickup = a @ part  # flow per MW of imbalance picked up
+            a = a * ~lost + np.outer(pickup, lost)
+            offset, sens = offset + pickup * unserved, sens + np.outer(pickup, cut)
+            response = (np.eye(self.n_devices) * ~lost + np.outer(part, lost))[units]
+            shift = part[units] * unserved
+            a = np.vstack([a, response])
+            lower = np.r_[offset - limit, self.lower[t, units] + shift]
+            upper = np.r_[offset + limit, self.upper[t, units] + shift]
+            return Rows(a, lower, upper, np.vstack([sens, np.outer(part[units], cut)]))
+        return Rows(a, offset - limit, offset + limit, sens)
+
+    def corrective_block(self, t: int, s: int) -> CorrectiveBlock:
+        alive = ~self.lost[s]
+        moves = alive & ((self.corrective_up > 0) | (self.corrective_down > 0)) & (self.upper[t] > self.lower[t])
+        movable, fixed = np.flatnonzero(moves), np.flatnonzero(alive & ~moves)
+        return CorrectiveBlock(
+            movable=movable, fixed=fixed, lower=self.lower[t, movable], upper=self.upper[t, movable],
+            step_down=self.corrective_down[movable], step_up=self.corrective_up[movable],
+            served_mw=float(self.demand[t] @ ~self.island[s]), served_sens=(~self.island[s]).astype(float))
 
     @property
     def ramp_limited(self) -> np.ndarray:
@@ -96,42 +175,122 @@ class Model:
         """Base-case flows (T, L) of a (T, D) dispatch."""
         return self.injection(x) @ self.network.ptdf.T
 
-    def contingency_flows(self, base_flows: np.ndarray, scenarios: np.ndarray | None = None) -> np.ndarray:
-        """Post-contingency flows (T, C, L) for the contingency `scenarios` (default: all, 1..S−1)."""
-        out = self.outages[1:] if scenarios is None else self.outages[scenarios]
-        return base_flows[:, None, :] + base_flows[:, out][:, :, None] * self.network.lodf[:, out].T[None]
+    def response(self, x: np.ndarray, scenarios: np.ndarray, intervals: slice | np.ndarray = slice(None)
+                 ) -> np.ndarray:
+        """(T, S', D) preventive scenario dispatches of a (T, D) base dispatch: lost devices at 0, their
+        output less the cut-off load picked up by the participation factors."""
+        lost = self.lost[scenarios]
+        imbalance = np.einsum("td,sd->ts", x, lost) - self.demand[intervals] @ self.island[scenarios].T
+        return x[:, None, :] * ~lost + imbalance[..., None] * self.participation[scenarios]
+
+    def scenario_flows(self, x: np.ndarray, xs: np.ndarray, intervals: slice | np.ndarray = slice(None),
+                       scenarios: np.ndarray | None = None) -> np.ndarray:
+        """(T, S', L) flows in `scenarios` (default all) given the base dispatch (T, D) and the scenario
+        dispatches (T, S', D); cut-off buses inject nothing."""
+        scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
+        delta = xs - x[:, None, :]
+        changed = np.flatnonzero((np.abs(delta).max(axis=(0, 2), initial=0.0) > 0) | self.island[scenarios].any(axis=1))
+        buses = np.zeros((self.n_devices, self.case.buses.n))
+        buses[np.arange(self.n_devices), self.device_bus] = 1.0
+        moved = delta[:, changed] @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
+        return self.shifted_flows(self.injection(x, intervals) @ self.network.ptdf.T, scenarios, changed, moved)
+
+    def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
+                      moved: np.ndarray | None = None) -> np.ndarray:
+        """(T, S', L): base flows (T, L) moved by the injection changes (T, len(changed), N) of the
+        scenarios at positions `changed` (PTDF), then by each scenario's branch outage (LODF)."""
+        flows = np.repeat(base[:, None, :], len(scenarios), axis=1)
+        if changed is not None and len(changed):
+            flows[:, changed] += moved @ self.network.ptdf.T
+        k = self.outages[scenarios]
+        shifted = np.flatnonzero((k >= 0) & ~self.network.bridges[np.maximum(k, 0)])
+        if len(shifted):
+            ks = k[shifted]
+            flows[:, shifted] += flows[:, shifted, ks][..., None] * self.network.lodf[:, ks].T[None]
+        return flows
 
     def overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None),
-                  scenarios: np.ndarray | None = None) -> np.ndarray:
-        """(T, S, L) amount (MW) by which each flow exceeds its limit (≤ 0 where within), for the given
-        scenarios in their order (default: all); the outaged branch itself carries no flow."""
+                  scenarios: np.ndarray | None = None, xs: np.ndarray | None = None) -> np.ndarray:
+        """(T, S', L + D) amount (MW) by which each security element exceeds its limit (≤ 0 within) for
+        the given scenarios (default all): flows against their ratings, then the scenario dispatch
+        against device bounds (lost devices excepted). `xs` defaults to the preventive response."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
-        base = self.injection(x, intervals) @ self.network.ptdf.T
-        over = np.empty((base.shape[0], len(scenarios), self.case.branches.n))
-        is_base = scenarios == 0
-        over[:, is_base] = (np.abs(base) - self.case.branches.rate_mw)[:, None]
-        if (~is_base).any():
-            post = self.contingency_flows(base, scenarios[~is_base])
-            over[:, ~is_base] = np.abs(post) - self.case.branches.emergency_mw
-        return over
+        xs = self.response(x, scenarios, intervals) if xs is None else xs
+        flows = self.scenario_flows(x, xs, intervals, scenarios)
+        rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
+        lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
+        units = np.where(self.lost[scenarios][None], -np.inf, np.maximum(lower - xs, xs - upper))
+        return np.concatenate([np.abs(flows) - rating[None], units], axis=2)
+
+    def reach_excess(self, x: np.ndarray, xs: np.ndarray, scenarios: np.ndarray) -> np.ndarray:
+        """(T, S', D) MW by which scenario dispatches move beyond the corrective ramps of the base
+        dispatch (lost devices excepted)."""
+        move = xs - x[:, None, :]
+        reach = np.maximum(move - self.corrective_up, -move - self.corrective_down)
+        return np.where(self.lost[scenarios][None], -np.inf, reach)
+
+    def insecure(self, x: np.ndarray, tol_mw: float) -> np.ndarray:
+        """(T, S) bool: the scenarios whose preventive response to `x` breaks a limit (or, in
+        corrective mode, a corrective ramp): those that need rows, or a dispatch of their own."""
+        every = np.arange(self.n_scenarios)
+        xs = self.response(x, every)
+        bad = (self.overloads(x, xs=xs) > tol_mw).any(axis=2)
+        if self.corrective:
+            bad |= (self.reach_excess(x, xs, every) > tol_mw).any(axis=2)
+        return bad
+
+
+def _participation(upper: np.ndarray, n_gen: int, lost: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """Pickup shares: the remaining units in proportion to Pmax (documented, fixed per scenario so
+    the preventive limits stay linear in the base dispatch); zero where nothing is lost."""
+    if not (lost.any() or cut.any()):
+        return np.zeros(len(upper))
+    weight = np.where(~lost & (np.arange(len(upper)) < n_gen), np.maximum(upper, 0.0), 0.0)
+    return weight / weight.sum() if weight.sum() > 0 else weight
 
 
 def build_model(case: Case, options: SolveOptions) -> Model:
+    network = build_network(case)
+    if network.island.any() and options.islanding == "refuse":
+        raise base_refusal(case, network.island)
     g = case.generators
     T = case.intervals
     lower, upper = np.tile(g.pmin_mw, (T, 1)), np.tile(g.pmax_mw, (T, 1))
     bus, c2, c1 = g.bus, g.c2, g.c1
     ramp_up, ramp_down, p0 = g.ramp_up_mw, g.ramp_down_mw, g.p0_mw
+    demand = case.load_mw * ~network.island
     if options.load_shedding:
-        loaded = np.flatnonzero((case.load_mw > 0).any(axis=0))
+        loaded = np.flatnonzero((demand > 0).any(axis=0))
         k = len(loaded)
         bus = np.r_[bus, loaded]
         c2, c1 = np.r_[c2, np.zeros(k)], np.r_[c1, np.full(k, options.voll_per_mwh)]
         lower = np.c_[lower, np.zeros((T, k))]
-        upper = np.c_[upper, np.maximum(case.load_mw[:, loaded], 0.0)]
+        upper = np.c_[upper, np.maximum(demand[:, loaded], 0.0)]
         ramp_up, ramp_down = np.r_[ramp_up, np.full(k, np.inf)], np.r_[ramp_down, np.full(k, np.inf)]
         p0 = np.r_[p0, np.full(k, np.nan)]
+    dead = network.island[bus]  # units the base topology cuts off produce nothing
+    lower, upper = np.where(dead, 0.0, lower), np.where(dead, 0.0, upper)
+    p0 = np.where(dead & ~np.isnan(p0), 0.0, p0)
+    ramp_up, ramp_down = np.where(dead, np.inf, ramp_up), np.where(dead, np.inf, ramp_down)
+    D, S = len(c1), len(case.contingencies) + 1
     outages = np.array([-1] + [c.branch for c in case.contingencies], dtype=int)
-    return Model(case=case, network=build_network(case), device_bus=bus, c2=c2, c1=c1,
+    island = np.zeros((S, case.buses.n), dtype=bool)
+    lost = np.zeros((S, D), dtype=bool)
+    for s, c in enumerate(case.contingencies, start=1):
+        island[s] = islanded_buses(case, c)
+        lost[s] = island[s][bus]
+        if c.is_generator:
+            lost[s, c.generator] = True
+    islanding = [c for s, c in enumerate(case.contingencies, start=1) if island[s].any()]
+    if islanding and options.islanding == "refuse":
+        raise refusal(case, islanding)
+    participation = np.stack([_participation(upper[0], g.n, lost[s], island[s]) for s in range(S)])
+    shedding = np.arange(D) >= g.n
+    scale = options.corrective_minutes / case.interval_minutes
+    return Model(case=case, network=network, device_bus=bus, c2=c2, c1=c1,
                  c0_total=float(g.c0.sum()), lower=lower, upper=upper, ramp_up=ramp_up, ramp_down=ramp_down,
-                 p0=p0, n_gen=g.n, outages=outages)
+                 p0=p0, n_gen=g.n, demand=demand, outages=outages, lost=lost, island=island,
+                 participation=participation, corrective=options.mode == "corrective",
+                 corrective_up=np.where(shedding, 0.0, ramp_up * scale),
+                 corrective_down=np.where(shedding, 0.0, ramp_down * scale))
+

@@ -1,8 +1,10 @@
-"""Linear sensitivities of the DC network: PTDF and LODF.
+"""Linear sensitivities of the DC network: PTDF and LODF, on the part connected to the reference bus.
 
 With injections in MW, `ptdf @ injection` gives branch flows in MW (the reference bus absorbs the
 imbalance, which is zero for a balanced injection). The flow on branch l after the outage of branch k
-is `f_l + lodf[l, k] · f_k`.
+is `f_l + lodf[l, k] · f_k`. Buses cut off from the reference bus (by branches out of service) have
+zero PTDF columns: nothing they inject reaches the rest, so the model must treat them as
+de-energised (`Network.island`), never as if they were connected.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from data_engineering.solver.case import Case
 @dataclass(frozen=True, eq=False)
 class Network:
     ptdf: np.ndarray  # (branches, buses)
-    lodf: np.ndarray  # (branches, branches); column k is the outage of k, diagonal -1
+    lodf: np.ndarray  # (branches, branches); column k is the outage of k, diagonal -1; 0 for bridges
     bridges: np.ndarray  # bool per branch: its outage islands the network
+    island: np.ndarray  # bool per bus: cut off from the reference bus in the base topology
 
     def post_contingency_ptdf(self, outage: int) -> np.ndarray:
-        """PTDF of the network without branch `outage` (its own row is zero)."""
+        """PTDF of the network without branch `outage` (its own row is zero). For a bridge, the
+        base PTDF holds for the reference side; the caller zeroes the cut-off buses' columns."""
         return self.ptdf + np.outer(self.lodf[:, outage], self.ptdf[outage])
 
 
@@ -36,21 +40,25 @@ def incidence(case: Case, live: np.ndarray | None = None) -> sp.csr_matrix:
     return sp.csr_matrix((signs, (rows, np.r_[br.from_bus[idx], br.to_bus[idx]])), shape=(len(idx), case.buses.n))
 
 
-def is_connected(case: Case, live: np.ndarray) -> bool:
+def cut_off(case: Case, live: np.ndarray) -> np.ndarray:
+    """Bool per bus: not connected to the reference bus through the `live` branches (graph test)."""
     a = incidence(case, live)
-    adjacency = a.T @ a
-    return connected_components(adjacency, directed=False)[0] == 1
+    labels = connected_components(a.T @ a, directed=False)[1]
+    return labels != labels[case.buses.ref]
+
+
+def is_connected(case: Case, live: np.ndarray) -> bool:
+    return not cut_off(case, live).any()
 
 
 def build_network(case: Case) -> Network:
     br, n = case.branches, case.buses.n
-    if not is_connected(case, br.in_service):
-        raise ValueError(f"case {case.name}: the network is not connected")
+    island = cut_off(case, br.in_service)
     a = incidence(case).tocsc()
-    b = np.where(br.in_service, 1.0 / br.x_pu, 0.0)[br.in_service]
+    b = (1.0 / br.x_pu)[br.in_service]
     bf = sp.diags(b) @ a
     bbus = (a.T @ bf).tocsc()
-    keep = np.flatnonzero(np.arange(n) != case.buses.ref)
+    keep = np.flatnonzero((np.arange(n) != case.buses.ref) & ~island)
     inverse = np.zeros((n, n))
     inverse[np.ix_(keep, keep)] = splu(bbus[keep][:, keep].tocsc()).solve(np.eye(len(keep)))
     ptdf = np.zeros((br.n, n))
@@ -63,4 +71,4 @@ def build_network(case: Case) -> Network:
         lodf = transfer / np.where(bridges, np.nan, 1.0 - own)
     lodf[:, bridges] = 0.0
     np.fill_diagonal(lodf, -1.0)
-    return Network(ptdf=ptdf, lodf=lodf, bridges=bridges)
+    return Network(ptdf=ptdf, lodf=lodf, bridges=bridges, island=island)

@@ -1,4 +1,4 @@
-"""What a solve may do: method, shedding, tolerances, decomposition settings."""
+"""What a solve may do: method, security mode, islanding policy, shedding, tolerances, decomposition."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from typing import Literal
 @dataclass(frozen=True)
 class SolveOptions:
     method: Literal["centralized", "admm"] = "centralized"
+    # preventive: one dispatch per interval survives every outage (a lost unit's output picked up by the
+    # others in proportion to their Pmax); corrective: each (interval, outage) has its own dispatch within
+    # `corrective_minutes` of each unit's ramp rate of the base dispatch.
+    mode: Literal["preventive", "corrective"] = "preventive"
+    corrective_minutes: float = 10.0
+    # an outage (or the base topology) that cuts buses off the reference bus: refused, or solved with
+    # the cut-off buses' load counted as unserved and their units lost
+    islanding: Literal["refuse", "shed"] = "refuse"
     load_shedding: bool = False  # allow shedding at `voll_per_mwh` instead of declaring infeasibility
     voll_per_mwh: float = 10_000.0
     feasibility_tol_mw: float = 1e-3  # flow screening: a limit counts as violated beyond this

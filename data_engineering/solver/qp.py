@@ -58,6 +58,15 @@ class DiagonalQP:
     def n_rows(self) -> int:
         return self._h.getNumRow()
 
+    def add_cols(self, lower: np.ndarray, upper: np.ndarray) -> range:
+        """Columns without cost (a corrective dispatch); HiGHS extends the Hessian with zeros."""
+        k, first = len(lower), self.n
+        self._h.addCols(k, np.zeros(k), _finite(lower), _finite(upper), 0, np.array([], dtype=np.int32),
+                        np.array([], dtype=np.int32), np.array([]))
+        self._hessian = np.r_[self._hessian, np.zeros(k)]
+        self.n += k
+        return range(first, self.n)
+
     def add_rows(self, a: np.ndarray | sp.spmatrix, lower: np.ndarray, upper: np.ndarray,
                  columns: np.ndarray | None = None) -> range:
         """Rows `a` (dense or sparse) over `columns` (all columns when None); returns their indices."""
@@ -147,9 +156,26 @@ class DenseQP:
     def set_cost(self, cost: np.ndarray) -> None:
         self.cost = np.asarray(cost, dtype=float)
 
-    def add_rows(self, a: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> range:
+    def add_cols(self, lower: np.ndarray, upper: np.ndarray) -> range:
+        """Columns without cost or proximal term (a corrective dispatch)."""
+        k, first = len(lower), self.n
+        self.n += k
+        self.cost, self.hessian = np.r_[self.cost, np.zeros(k)], np.r_[self.hessian, np.zeros(k)]
+        self.bounds = (np.r_[self.bounds[0], lower], np.r_[self.bounds[1], upper])
+        self.a = np.hstack([self.a, np.zeros((self.n_rows, k))])
+        if self._x is not None:
+            self._x = np.r_[self._x, np.clip(0.0, lower, upper)]
+        return range(first, self.n)
+
+    def add_rows(self, a: np.ndarray, lower: np.ndarray, upper: np.ndarray, columns: np.ndarray | None = None) -> range:
+        """Rows `a` over `columns` (all columns when None); returns their indices."""
         first = self.n_rows
-        self.a = np.vstack([self.a, np.atleast_2d(a)])
+        a = np.atleast_2d(a)
+        if columns is not None:
+            full = np.zeros((a.shape[0], self.n))
+            full[:, np.asarray(columns)] = a
+            a = full
+        self.a = np.vstack([self.a, a])
         self.row_lower = np.r_[self.row_lower, lower]
         self.row_upper = np.r_[self.row_upper, upper]
         return range(first, self.n_rows)

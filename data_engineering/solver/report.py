@@ -14,7 +14,7 @@ from data_engineering.solver.result import SolveResult
 
 def summary_table(case: Case, result: SolveResult) -> Table:
     table = Table(title=f"LASCOPF {case.name}: {case.intervals} intervals, {result.contingencies} contingencies, "
-                        f"{result.method}")
+                        f"{result.method}, {result.mode}")
     table.add_column("generator")
     table.add_column("bus", justify="right")
     for t in range(case.intervals):
@@ -28,9 +28,14 @@ def summary_table(case: Case, result: SolveResult) -> Table:
     if result.lmp is not None:
         table.add_row("LMP min $/MWh", "", *(f"{v:.2f}" for v in result.lmp.min(axis=1)))
         table.add_row("LMP max $/MWh", "", *(f"{v:.2f}" for v in result.lmp.max(axis=1)))
+        table.add_row("energy $/MWh", "", *(f"{v:.2f}" for v in result.lmp_energy))
+    for scenario, unserved in result.unserved_mw.items():
+        table.add_row(f"unserved MW ({scenario})", "", *(f"{v:.2f}" for v in unserved.sum(axis=1)))
     table.caption = (f"status {result.status} · objective {result.objective:,.2f} · {result.iterations} iterations · "
                      f"{result.solve_time_s:.2f} s · max violation {result.max_violation_pu:.2e} pu · "
-                     f"binding contingencies: {', '.join(result.binding_contingencies) or 'none'}")
+                     f"binding contingencies: {', '.join(result.binding_contingencies) or 'none'}"
+                     + "".join(f" · reserve short {mw:.1f} MW after {label}"
+                               for label, mw in result.reserve_shortfall_mw.items()))
     return table
 
 

@@ -1,7 +1,8 @@
 """The full constraint check every answer goes through, whichever algorithm produced it.
 
 Independent of the solvers' own bookkeeping: it recomputes balance, device limits, ramps, base-case
-flows and every contingency's flows from the dispatch alone.
+flows and every contingency's flows and dispatch from the dispatch alone (the preventive response,
+or the corrective dispatches the solver returned: their balance, bounds and corrective ramps).
 """
 
 from __future__ import annotations
@@ -23,22 +24,41 @@ class Verification:
         return max(self.violation_mw.values())
 
 
-def verify(model: Model, x: np.ndarray) -> Verification:
-    """`x`: (T, D) device outputs."""
+def scenario_dispatch(model: Model, x: np.ndarray, xs: np.ndarray | None) -> np.ndarray:
+    """(T, S, D): the corrective dispatches given, else the preventive response of `x`."""
+    if xs is None or not model.corrective:
+        return model.response(x, np.arange(model.n_scenarios))
+    return xs
+
+
+def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verification:
+    """`x`: (T, D) device outputs; `xs`: (T, S, D) scenario dispatches (corrective mode)."""
     case = model.case
+    xs = scenario_dispatch(model, x, xs)
     balance = np.abs(x.sum(axis=1) - model.demand.sum(axis=1))
     bounds = np.maximum(model.lower - x, x - model.upper)
     previous = np.vstack([np.where(np.isnan(model.p0), x[0], model.p0), x[:-1]])
     step = x - previous
     ramps = np.maximum(step - model.ramp_up, -step - model.ramp_down)
-    over = model.overloads(x)
+    over = model.overloads(x, xs=xs)
+    served = model.demand @ (~model.island).T  # (T, S)
+    post_balance = np.abs(xs.sum(axis=2) - served)[:, 1:]
+    lost_output = np.where(model.lost[None, 1:], np.abs(xs[:, 1:]), 0.0)
+    if model.corrective:
+        corrective = model.reach_excess(x, xs, np.arange(model.n_scenarios))[:, 1:]
+    else:
+        corrective = np.abs(xs - model.response(x, np.arange(model.n_scenarios)))[:, 1:]
+    L = case.branches.n
+    after = lambda i: f"after {case.contingencies[i[1]].label}, interval {i[0] + 1}"  # noqa: E731
     families = {
         "balance": (balance, lambda i: f"interval {i[0] + 1}"),
         "device_limits": (bounds, lambda i: f"device {i[1]}, interval {i[0] + 1}"),
         "ramps": (ramps, lambda i: f"device {i[1]}, interval {i[0] + 1}"),
-        "base_flows": (over[:, 0], lambda i: f"branch {case.branches.names[i[1]]}, interval {i[0] + 1}"),
-        "contingency_flows": (over[:, 1:], lambda i: (
-            f"branch {case.branches.names[i[2]]} after {case.contingencies[i[1]].label}, interval {i[0] + 1}")),
+        "base_flows": (over[:, 0, :L], lambda i: f"branch {case.branches.names[i[1]]}, interval {i[0] + 1}"),
+        "contingency_flows": (over[:, 1:, :L], lambda i: f"branch {case.branches.names[i[2]]} {after(i)}"),
+        "contingency_limits": (np.maximum(over[:, 1:, L:], lost_output), lambda i: f"device {i[2]} {after(i)}"),
+        "contingency_balance": (post_balance, after),
+        "corrective_ramps": (corrective, lambda i: f"device {i[2]} {after(i)}"),
     }
     worst_value, worst = 0.0, "none"
     violation = {}

@@ -32,8 +32,10 @@ def execution_frames(db: Database, execution_id: uuid.UUID) -> dict[str, pd.Data
     queries = {
         "dispatch": "SELECT interval, ts, gen_id, bus_id, p_mw FROM lascopf_dispatch WHERE execution_id = %s"
                     " ORDER BY interval, gen_id",
-        "lmps": "SELECT interval, ts, bus_id, load_mw, lmp_usd_mwh FROM lascopf_lmps WHERE execution_id = %s"
-                " ORDER BY interval, bus_id",
+        "lmps": "SELECT interval, ts, bus_id, load_mw, lmp_usd_mwh, energy_usd_mwh, congestion_usd_mwh"
+                " FROM lascopf_lmps WHERE execution_id = %s ORDER BY interval, bus_id",
+        "unserved": "SELECT interval, scenario, bus_id, unserved_mw FROM lascopf_unserved WHERE execution_id = %s"
+                    " ORDER BY interval, scenario, bus_id",
         "flows": "SELECT interval, scenario, branch_id, flow_mw, limit_mw, loading_pct FROM lascopf_flows"
                  " WHERE execution_id = %s",
         "binding": "SELECT interval, branch_id, contingency, flow_mw, limit_mw, shadow_price_usd_mwh"

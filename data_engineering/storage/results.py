@@ -14,10 +14,11 @@ import pandas as pd
 import psycopg
 
 from data_engineering.solver.case import Case
-from data_engineering.solver.network import build_network
+from data_engineering.solver.model import build_model
+from data_engineering.solver.options import SolveOptions
 
 CHILD_TABLES = ("lascopf_dispatch", "lascopf_lmps", "lascopf_flows", "lascopf_binding_constraints",
-                "lascopf_convergence")
+                "lascopf_convergence", "lascopf_unserved")
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,31 @@ def _matrix(per_name: dict[str, list[float]], names: Sequence[str], shape: tuple
     return np.array([per_name[str(n)] for n in names], dtype=float).T
 
 
-def flow_rows(case: Case, flows: np.ndarray, times: pd.DatetimeIndex, min_contingency_loading_pct: float) -> list:
-    """Base-case flows of every branch; post-contingency flows (LODF) at or above the loading
-    threshold against the emergency rating."""
+def contingency_flows(case: Case, result: dict, flows: np.ndarray) -> np.ndarray:
+    """(T, C, L) post-contingency flows of a stored result: its base flows, moved by each outage's
+    re-dispatch or pickup (`scenario_dispatch`) and cut-off load (`unserved`), then by the branch
+    outage (LODF). The model is built only for its network sensitivities."""
+    model = build_model(case, SolveOptions(islanding="shed"))
+    T, buses = case.intervals, [str(b) for b in case.buses.ids]
+    dispatch = _matrix(result["dispatch"], case.generators.names, (T, case.generators.n))
+    shed = _matrix(result.get("shed") or {}, buses, (T, case.buses.n))
+    moved = np.zeros((T, len(case.contingencies), case.buses.n))
+    for j, c in enumerate(case.contingencies):
+        if c.label in (result.get("scenario_dispatch") or {}):
+            redispatch = _matrix(result["scenario_dispatch"][c.label], case.generators.names, dispatch.shape)
+            np.add.at(moved[:, j].T, case.generators.bus, (redispatch - dispatch).T)
+        cut = (result.get("unserved") or {}).get(c.label, {})
+        for bus, values in cut.items():
+            k = buses.index(bus)
+            moved[:, j, k] += np.asarray(values) - shed[:, k]
+    scenarios = np.arange(1, model.n_scenarios)
+    return model.shifted_flows(flows, scenarios, np.arange(len(scenarios)), moved)
+
+
+def flow_rows(case: Case, result: dict, flows: np.ndarray, times: pd.DatetimeIndex,
+              min_contingency_loading_pct: float) -> list:
+    """Base-case flows of every branch; post-contingency flows at or above the loading threshold
+    against the emergency rating."""
     br = case.branches
     rows = []
     for t in range(case.intervals):
@@ -53,10 +76,7 @@ def flow_rows(case: Case, flows: np.ndarray, times: pd.DatetimeIndex, min_contin
                          float(100 * abs(f) / limit) if finite else None))
     if not case.contingencies:
         return rows
-    lodf = build_network(case).lodf
-    for c in case.contingencies:
-        post = flows + np.outer(flows[:, c.branch], lodf[:, c.branch])  # (T, L)
-        post[:, c.branch] = 0.0
+    for c, post in zip(case.contingencies, contingency_flows(case, result, flows).transpose(1, 0, 2), strict=True):
         with np.errstate(divide="ignore", invalid="ignore"):
             loading = 100 * np.abs(post) / br.emergency_mw
         for t, line in zip(*np.nonzero(np.isfinite(loading) & (loading >= min_contingency_loading_pct)), strict=True):
@@ -74,10 +94,10 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
         "INSERT INTO lascopf_executions (execution_id, run_key, status, message, objective_usd, solve_time_s,"
         " iterations, method, decomposition, case_name, case_hash, case_key, network_version, intervals,"
         " interval_minutes, contingencies, max_violation_pu, shed_mw, window_start, window_end, horizon_start,"
-        " quality_run_id, forecast_mape_pct, persistence_mape_pct, infeasible_contingencies)"
+        " quality_run_id, forecast_mape_pct, persistence_mape_pct, infeasible_contingencies, mode)"
         " VALUES (%(id)s, %(run_key)s, %(status)s, %(message)s, %(objective)s, %(time)s, %(iterations)s, %(method)s,"
         " %(decomposition)s, %(case)s, %(hash)s, %(key)s, %(network)s, %(t)s, %(minutes)s, %(contingencies)s,"
-        " %(violation)s, %(shed)s, %(ws)s, %(we)s, %(hs)s, %(quality)s, %(mape)s, %(pmape)s, %(infeasible)s)"
+        " %(violation)s, %(shed)s, %(ws)s, %(we)s, %(hs)s, %(quality)s, %(mape)s, %(pmape)s, %(infeasible)s, %(mode)s)"
         " ON CONFLICT (execution_id) DO UPDATE SET run_key = EXCLUDED.run_key, status = EXCLUDED.status,"
         " message = EXCLUDED.message, objective_usd = EXCLUDED.objective_usd, solve_time_s = EXCLUDED.solve_time_s,"
         " iterations = EXCLUDED.iterations, method = EXCLUDED.method, decomposition = EXCLUDED.decomposition,"
@@ -88,7 +108,7 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
         " window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,"
         " horizon_start = EXCLUDED.horizon_start, quality_run_id = EXCLUDED.quality_run_id,"
         " forecast_mape_pct = EXCLUDED.forecast_mape_pct, persistence_mape_pct = EXCLUDED.persistence_mape_pct,"
-        " infeasible_contingencies = EXCLUDED.infeasible_contingencies, updated_at = now()",
+        " infeasible_contingencies = EXCLUDED.infeasible_contingencies, mode = EXCLUDED.mode, updated_at = now()",
         {"id": record.execution_id, "run_key": record.run_key, "status": result["status"],
          "message": result.get("message", ""), "objective": result.get("objective"),
          "time": result.get("solve_time_s", 0.0), "iterations": result.get("iterations", 0),
@@ -98,7 +118,7 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
          "violation": result.get("max_violation_pu"), "shed": float(shed.sum()), "ws": record.window_start,
          "we": record.window_end, "hs": times[0], "quality": record.quality_run_id,
          "mape": record.forecast_mape_pct, "pmape": record.persistence_mape_pct,
-         "infeasible": result.get("infeasible_contingencies", [])})
+         "infeasible": result.get("infeasible_contingencies", []), "mode": result.get("mode", "preventive")})
     for table in CHILD_TABLES:
         conn.execute(psycopg.sql.SQL("DELETE FROM {} WHERE execution_id = %s").format(psycopg.sql.Identifier(table)),
                      (record.execution_id,))
@@ -111,14 +131,28 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
     gen_bus = case.buses.ids[case.generators.bus]
     _insert(conn, "lascopf_dispatch", [(i + 1, times[i], n, int(gen_bus[g]), float(dispatch[i, g]))
                                        for i in range(t) for g, n in enumerate(names)], record.execution_id)
+    energy, congestion = lmp_components(case, result, lmp)
     _insert(conn, "lascopf_lmps", [(i + 1, times[i], int(b), float(case.load_mw[i, k]), float(shed[i, k]),
-                                    float(lmp[i, k])) for i in range(t) for k, b in enumerate(buses)],
+                                    float(lmp[i, k]), float(energy[i]), float(congestion[i, k]))
+                                   for i in range(t) for k, b in enumerate(buses)], record.execution_id)
+    _insert(conn, "lascopf_unserved", [(i + 1, times[i], scenario, int(bus), float(values[i]))
+                                       for scenario, per_bus in (result.get("unserved") or {}).items()
+                                       for bus, values in per_bus.items() for i in range(t)], record.execution_id)
+    _insert(conn, "lascopf_flows", flow_rows(case, result, flows, times, min_contingency_loading_pct),
             record.execution_id)
-    _insert(conn, "lascopf_flows", flow_rows(case, flows, times, min_contingency_loading_pct), record.execution_id)
     _insert(conn, "lascopf_binding_constraints",
             [(b["interval"], b["branch"], b["contingency"] or "base", b["flow_mw"], b["limit_mw"], b["shadow_price"])
              for b in result.get("binding_constraints", [])], record.execution_id)
     _insert(conn, "lascopf_convergence", _convergence(result), record.execution_id)
+
+
+def lmp_components(case: Case, result: dict, lmp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) energy and (T, N) congestion components; from an older record without them, the energy
+    component is the reference bus's price (lossless DC), as the solver defines it."""
+    buses = [str(b) for b in case.buses.ids]
+    energy = np.asarray(result.get("lmp_energy") or lmp[:, case.buses.ref], dtype=float)
+    congestion = result.get("lmp_congestion") or {}
+    return energy, (_matrix(congestion, buses, lmp.shape) if congestion else lmp - energy[:, None])
 
 
 def _convergence(result: dict) -> list[tuple]:
@@ -128,7 +162,8 @@ def _convergence(result: dict) -> list[tuple]:
 
 _COLUMNS = {
     "lascopf_dispatch": "interval, ts, gen_id, bus_id, p_mw",
-    "lascopf_lmps": "interval, ts, bus_id, load_mw, shed_mw, lmp_usd_mwh",
+    "lascopf_lmps": "interval, ts, bus_id, load_mw, shed_mw, lmp_usd_mwh, energy_usd_mwh, congestion_usd_mwh",
+    "lascopf_unserved": "interval, ts, scenario, bus_id, unserved_mw",
     "lascopf_flows": "interval, ts, scenario, branch_id, flow_mw, limit_mw, loading_pct",
     "lascopf_binding_constraints": "interval, branch_id, contingency, flow_mw, limit_mw, shadow_price_usd_mwh",
     "lascopf_convergence": "iteration, primal_residual_mw, dual_residual_usd_mwh, rho, objective_usd, scenarios",

@@ -11,14 +11,17 @@ import pandas as pd
 
 from data_engineering.solver.case import Case
 from data_engineering.solver.cases.matpower import sidecar, to_mpc
-from data_engineering.solver.contingencies import ContingencyList, select
+from data_engineering.solver.contingencies import ContingencyList, base_refusal, select
+from data_engineering.solver.network import cut_off
 from data_engineering.storage.network import NetworkModel
 
 
 def build_case(network: NetworkModel, loads: pd.DataFrame, p0: pd.Series, *, name: str,
-               emergency_factor: float | None, contingencies: str) -> tuple[Case, ContingencyList]:
+               emergency_factor: float | None, contingencies: str, islanding: str = "refuse"
+               ) -> tuple[Case, ContingencyList]:
     """`loads`: forecast MW per interval (rows) and bus id (columns, the network's order); `p0`:
-    measured MW per unit name. A unit without a measurement starts at its lower limit (noted)."""
+    measured MW per unit name. A unit without a measurement starts at its lower limit (noted).
+    Topology events that cut buses off are refused (`IslandingRefused`) unless `islanding="shed"`."""
     base = network.case
     gens = base.generators
     measured = p0.reindex(list(gens.names))
@@ -31,11 +34,16 @@ def build_case(network: NetworkModel, loads: pd.DataFrame, p0: pd.Series, *, nam
                     gens.pmin_mw, gens.pmax_mw)
     if network.out_of_service:
         notes.append(f"out of service by topology events: {', '.join(network.out_of_service)}")
+    island = cut_off(base, base.branches.in_service)
+    if island.any():
+        if islanding != "shed":
+            raise base_refusal(base, island)
+        notes.append(f"cut off by topology events, load unserved: buses {', '.join(map(str, base.buses.ids[island]))}")
     case = replace(base, name=name, load_mw=loads.reindex(columns=base.buses.ids.tolist()).to_numpy(dtype=float),
                    generators=replace(gens, p0_mw=start), notes=tuple(notes))
     if emergency_factor is not None:
         case = case.with_emergency_factor(emergency_factor)
-    return select(case, contingencies)
+    return select(case, contingencies, islanding)
 
 
 def case_hash(case: Case) -> str:

@@ -32,7 +32,8 @@ def test_results_and_every_table_as_json_and_csv(api: Api) -> None:
     summary = api.client.get(f"/api/v1/results/{e}", headers=h).json()
     assert summary["status"] == "optimal" and summary["case_name"] == "pglib_opf_case5_pjm"
     for table, sql_table in (("dispatch", "lascopf_dispatch"), ("lmps", "lascopf_lmps"), ("flows", "lascopf_flows"),
-                             ("binding", "lascopf_binding_constraints"), ("convergence", "lascopf_convergence")):
+                             ("binding", "lascopf_binding_constraints"), ("convergence", "lascopf_convergence"),
+                             ("unserved", "lascopf_unserved")):
         (n,) = rows(api, f"SELECT count(*) FROM {sql_table} WHERE execution_id = %s", (e,))[0]  # noqa: S608
         body = api.client.get(f"/api/v1/results/{e}/{table}", headers=h).json()
         assert body["count"] == len(body["data"]) == n, table
@@ -45,6 +46,21 @@ def test_results_and_every_table_as_json_and_csv(api: Api) -> None:
     paged = api.client.get(f"/api/v1/results/{e}/dispatch?limit=2&offset=1", headers=h).json()
     full = api.client.get(f"/api/v1/results/{e}/dispatch", headers=h).json()
     assert paged["data"] == full["data"][1:3]
+
+
+def test_lmps_are_served_with_their_energy_and_congestion_components(api: Api) -> None:
+    h = api.headers("viewer")
+    lmps = api.client.get(f"/api/v1/results/{api.execution_id}/lmps", headers=h).json()["data"]
+    assert lmps
+    for row in lmps:
+        total = row["energy_usd_mwh"] + row["congestion_usd_mwh"]
+        assert total == pytest.approx(row["lmp_usd_mwh"], abs=2e-6)  # JSON keeps 6 decimals
+    by_interval = {}
+    for row in lmps:
+        by_interval.setdefault(row["interval"], set()).add(round(row["energy_usd_mwh"], 9))
+    assert all(len(v) == 1 for v in by_interval.values())  # one energy price per interval
+    summary = api.client.get(f"/api/v1/results/{api.execution_id}", headers=h).json()
+    assert summary["mode"] == "preventive"
 
 
 def test_unknown_results_are_404(api: Api) -> None:

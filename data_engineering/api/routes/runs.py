@@ -30,13 +30,15 @@ from data_engineering.api.models import (
     ListOf,
     LmpRow,
     RunRequestStatus,
+    UnservedRow,
 )
 from data_engineering.api.queries import ResultTable
 from data_engineering.api.runs import RunOrder
 
 router = APIRouter(prefix="/api/v1", tags=["lascopf"], responses=PROTECTED)
 ROW_MODELS = {ResultTable.dispatch: DispatchRow, ResultTable.lmps: LmpRow, ResultTable.flows: FlowRow,
-              ResultTable.binding: BindingRow, ResultTable.convergence: ConvergenceRow}
+              ResultTable.binding: BindingRow, ResultTable.convergence: ConvergenceRow,
+              ResultTable.unserved: UnservedRow}
 Limit = Annotated[int, Query(ge=1, le=100_000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 QUEUE_FULL = {429: {"model": ErrorMessage, "headers": RETRY_AFTER,
@@ -132,8 +134,9 @@ class CsvExport(StreamingResponse):
 def result_table(execution_id: uuid.UUID, table: ResultTable, _: Viewer, lease: Leased, pool: Pool,
                  format: Literal["json", "csv"] = "json", limit: Limit = 10_000,  # noqa: A002
                  offset: Offset = 0) -> ListOf[dict] | StreamingResponse:
-    """One result table of an execution: dispatch, lmps, flows, binding or convergence; `format=csv`
-    exports the whole table."""
+    """One result table of an execution: dispatch, lmps (LMP with its energy and congestion components),
+    flows, binding, convergence or unserved (load cut off by islanding outages); `format=csv` exports
+    the whole table."""
     if queries.execution(lease.conn, execution_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no execution {execution_id}")
     if format == "csv":

@@ -2,7 +2,8 @@
 
 Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy with the base-case
 limits; per interval and contingency, a copy that must survive that outage (`decomposition =
-"scenario"`), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
+"scenario"`, and always in corrective mode, where the copy also holds that contingency's own
+dispatch), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
 step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
 move by the disagreement. Warm start: every interval's own optimum. Contingencies get a copy only
 once the trajectory violates them (screening, re-run every `screen_every` iterations). The penalty ρ
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from data_engineering.solver.admm.executor import Executor, Key, make_executor
-from data_engineering.solver.admm.ramps import RampInfeasible, RampProjection
-from data_engineering.solver.admm.subproblem import SubproblemInfeasible, SubproblemSpec
-from data_engineering.solver.duals import sort_binding
+from data_engineering.solver.admm.ramps import RampFailed, RampInfeasible, RampProjection
+from data_engineering.solver.admm.subproblem import Report, SubproblemFailed, SubproblemInfeasible, SubproblemSpec
+from data_engineering.solver.duals import Prices, sort_binding
 from data_engineering.solver.model import Model
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.result import BindingConstraint, IterationRecord
@@ -40,9 +41,10 @@ class AdmmOutcome:
     status: str
     message: str = ""
     x: np.ndarray | None = None  # (T, D) cost-carrying copies
+    xs: np.ndarray | None = None  # (T, S, D) scenario dispatches
     iterations: int = 0
     history: list[IterationRecord] = field(default_factory=list)
-    lmp: np.ndarray | None = None
+    prices: Prices | None = None
     binding: list[BindingConstraint] = field(default_factory=list)
 
 
@@ -96,8 +98,15 @@ class Consensus:
         return np.vstack([self.copies[(t, -1)] for t in range(self.model.intervals)])
 
 
+def _per_scenario(model: Model, options: SolveOptions) -> bool:
+    """Contingencies get copies of their own with the scenario decomposition, and always in corrective
+    mode: there a contingency's dispatch lives in its copy (a small QP of two dispatches), where inside
+    the interval copy it would grow one dense block per contingency."""
+    return (options.decomposition == "scenario" or model.corrective) and model.n_scenarios > 1
+
+
 def _specs(model: Model, options: SolveOptions) -> list[SubproblemSpec]:
-    scenarios = tuple(range(model.n_scenarios)) if options.decomposition == "interval" else (0,)
+    scenarios = (0,) if _per_scenario(model, options) else tuple(range(model.n_scenarios))
     return [SubproblemSpec(t, scenarios, carries_cost=True) for t in range(model.intervals)]
 
 
@@ -106,7 +115,7 @@ def _screen(model: Model, consensus: Consensus, executor: Executor, tol_mw: floa
     cost-carrying copies violate and that has none yet; it starts at the consensus, multiplier 0."""
     violated = np.zeros((model.intervals, model.n_scenarios - 1), dtype=bool)
     for x in (consensus.z, consensus.dispatch()):
-        violated |= (model.overloads(x)[:, 1:] > tol_mw).any(axis=2)
+        violated |= model.insecure(x, tol_mw)[:, 1:]
     new = [SubproblemSpec(int(t), (int(s) + 1,), carries_cost=False) for t, s in zip(*np.nonzero(violated), strict=True)
            if (int(t), int(s) + 1) not in consensus.copies]
     if new:
@@ -122,7 +131,7 @@ def solve_admm(model: Model, options: SolveOptions,
     executor = make_executor(model, options.feasibility_tol_mw, options.workers, options.dask_address)
     consensus = Consensus(model)
     history: list[IterationRecord] = []
-    per_scenario = options.decomposition == "scenario" and model.n_scenarios > 1
+    per_scenario = _per_scenario(model, options)
     try:
         specs = _specs(model, options)
         executor.add(specs)
@@ -141,10 +150,12 @@ def solve_admm(model: Model, options: SolveOptions,
             if progress:
                 progress(record)
             if primal <= options.primal_tol_mw and dual <= options.dual_tol:
-                check = verify(model, x)
+                reports = executor.reports()
+                xs = _scenario_dispatch(model, x, reports)
+                check = verify(model, x, xs)
                 if check.max_violation_mw / model.case.base_mva <= options.verify_tol_pu:
-                    lmp, binding = _prices(model, executor.prices(), x)
-                    return AdmmOutcome("optimal", f"converged in {k} iterations", x, k, history, lmp, binding)
+                    prices, binding = _prices(model, reports)
+                    return AdmmOutcome("optimal", f"converged in {k} iterations", x, xs, k, history, prices, binding)
             if _stalled(history, options):
                 break
             if options.residual_balancing and k % ADAPT_EVERY == 0 and rho_updates < MAX_RHO_UPDATES:
@@ -158,9 +169,14 @@ def solve_admm(model: Model, options: SolveOptions,
         last = history[-1]
         return AdmmOutcome("not_converged", f"residuals {last.primal_residual_mw:.3g} MW / "
                            f"{last.dual_residual:.3g} $/MWh after {last.iteration} iterations",
-                           consensus.dispatch(), last.iteration, history)
+                           consensus.dispatch(), iterations=last.iteration, history=history)
     except RampInfeasible as exc:
         return AdmmOutcome("infeasible", str(exc), iterations=len(history), history=history)
+    except RampFailed as exc:
+        return AdmmOutcome("error", str(exc), iterations=len(history), history=history)
+    except SubproblemFailed as exc:
+        return AdmmOutcome("error", f"solver failure: subproblem (interval {exc.spec.t + 1}, scenarios "
+                           f"{list(exc.spec.scenarios)}) ended {exc.status}", iterations=len(history), history=history)
     except SubproblemInfeasible as exc:
         t, s = exc.spec.t, exc.spec.scenarios
         what = "its contingencies" if len(s) > 1 else (
@@ -183,11 +199,19 @@ def _stalled(history: list[IterationRecord], options: SolveOptions) -> bool:
     return recent > 100 * options.primal_tol_mw and recent > 0.99 * before
 
 
-def _prices(model: Model, shares: dict[Key, tuple[np.ndarray, list[BindingConstraint]]],
-            x: np.ndarray) -> tuple[np.ndarray, list[BindingConstraint]]:
+def _scenario_dispatch(model: Model, x: np.ndarray, reports: dict[Key, Report]) -> np.ndarray:
+    """(T, S, D): the preventive response of `x`, with the subproblems' corrective dispatches."""
+    xs = model.response(x, np.arange(model.n_scenarios))
+    for (t, _), report in reports.items():
+        for s, own in report.scenario_dispatch.items():
+            xs[t, s] = own
+    return xs
+
+
+def _prices(model: Model, reports: dict[Key, Report]) -> tuple[Prices, list[BindingConstraint]]:
     lmp = np.zeros((model.intervals, model.case.buses.n))
     binding: list[BindingConstraint] = []
-    for (t, _), (share, bound) in shares.items():
-        lmp[t] += share
-        binding += bound
-    return lmp, sort_binding(binding)
+    for (t, _), report in reports.items():
+        lmp[t] += report.price_share
+        binding += report.binding
+    return Prices.of(model, lmp), sort_binding(binding)

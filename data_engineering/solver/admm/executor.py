@@ -12,9 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
-from data_engineering.solver.admm.subproblem import Shard, SubproblemSpec
+from data_engineering.solver.admm.subproblem import Report, Shard, SubproblemSpec
 from data_engineering.solver.model import Model
-from data_engineering.solver.result import BindingConstraint
 
 Key = tuple[int, int]
 
@@ -22,7 +21,7 @@ Key = tuple[int, int]
 class Executor(Protocol):
     def add(self, specs: list[SubproblemSpec]) -> None: ...
     def solve(self, targets: dict[Key, np.ndarray | None], rho: float) -> dict[Key, np.ndarray]: ...
-    def prices(self) -> dict[Key, tuple[np.ndarray, list[BindingConstraint]]]: ...
+    def reports(self) -> dict[Key, Report]: ...
     def close(self) -> None: ...
 
 
@@ -58,8 +57,8 @@ class _Sharded:
     def solve(self, targets: dict[Key, np.ndarray | None], rho: float) -> dict[Key, np.ndarray]:
         return self._merge(self._gather([("solve", (part, rho)) if part else None for part in self.split(targets)]))
 
-    def prices(self) -> dict[Key, tuple[np.ndarray, list[BindingConstraint]]]:
-        return self._merge(self._gather([("prices", ()) if n else None for n in self.load]))
+    def reports(self) -> dict[Key, Report]:
+        return self._merge(self._gather([("reports", ()) if n else None for n in self.load]))
 
     @staticmethod
     def _merge(parts: list[dict | None]) -> dict:
@@ -79,8 +78,8 @@ class InProcess:
     def solve(self, targets: dict[Key, np.ndarray | None], rho: float) -> dict[Key, np.ndarray]:
         return self.shard.solve(targets, rho)
 
-    def prices(self) -> dict[Key, tuple[np.ndarray, list[BindingConstraint]]]:
-        return self.shard.prices()
+    def reports(self) -> dict[Key, Report]:
+        return self.shard.reports()
 
     def close(self) -> None:
         pass

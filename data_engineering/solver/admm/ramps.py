@@ -33,11 +33,17 @@ class RampProjection:
             qp.set_hessian(copies.astype(float))
             qp.set_cost(-total[:, d])
             sol = qp.solve()
+            if sol.status == "infeasible":
+                raise RampInfeasible(f"device {d}: P0 cannot reach its limits within the ramps")
             if not sol.optimal:
-                raise RampInfeasible(f"device {d}: P0 cannot reach its limits within the ramps ({sol.status})")
+                raise RampFailed(f"solver failure: the ramp projection of device {d} ended {sol.status}")
             z[:, d] = sol.x
         return z
 
 
 class RampInfeasible(RuntimeError):
     pass
+
+
+class RampFailed(RuntimeError):
+    """The projection's QP failed numerically: nothing is known about feasibility."""

@@ -2,9 +2,10 @@
 
 An interval block owns the interval's cost; a scenario block (one contingency at one interval)
 only keeps its copy feasible for its outage. Both minimise their part plus the proximal term
-ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the balance, device bounds and the flow
-limits of their scenarios. Limits are screened inside: solve, add the violated rows, re-solve —
-so every copy a subproblem returns is exactly feasible for its own scenarios.
+ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the balance, device bounds and the
+security limits of their scenarios (`ScreenedLimits`: in corrective mode a scenario's dispatch of
+its own, within corrective ramps of the copy). Limits are screened inside: solve, add the violated
+rows, re-solve — so every copy a subproblem returns is exactly feasible for its own scenarios.
 """
 
 from __future__ import annotations
@@ -13,21 +14,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_engineering.solver.duals import FlowRows, binding_constraints, congestion_prices
+from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP
 from data_engineering.solver.result import BindingConstraint
+from data_engineering.solver.security import ScreenedLimits
 
 
 @dataclass(frozen=True)
 class SubproblemSpec:
     t: int
-    scenarios: tuple[int, ...]  # model scenario indices whose flow limits this copy enforces
+    scenarios: tuple[int, ...]  # model scenario indices whose security limits this copy enforces
     carries_cost: bool
 
     @property
     def key(self) -> tuple[int, int]:
         return (self.t, -1 if self.carries_cost else self.scenarios[0])
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a subproblem contributes once the copies agree."""
+
+    price_share: np.ndarray  # (N,) its part of the interval's LMPs
+    binding: list[BindingConstraint]
+    scenario_dispatch: dict[int, np.ndarray]  # scenario → (D,) its dispatch (corrective blocks)
 
 
 class SubproblemInfeasible(RuntimeError):
@@ -36,7 +47,11 @@ class SubproblemInfeasible(RuntimeError):
         self.spec, self.status = spec, status
 
     def __reduce__(self):  # noqa: ANN204 - crosses process boundaries
-        return (SubproblemInfeasible, (self.spec, self.status))
+        return (type(self), (self.spec, self.status))
+
+
+class SubproblemFailed(SubproblemInfeasible):
+    """The QP solver failed (numerically): nothing is known about feasibility."""
 
 
 class Subproblem:
@@ -48,47 +63,43 @@ class Subproblem:
         self.qp = DenseQP(self._cost, self._hessian, model.lower[t], model.upper[t])
         total = model.demand[t].sum()
         self.qp.add_rows(np.ones((1, d)), [total], [total])
-        self._scenarios = np.array(spec.scenarios)
-        self._present = np.zeros((len(spec.scenarios), model.case.branches.n), dtype=bool)
-        self.blocks: list[FlowRows] = []
+        self.limits = ScreenedLimits(model, self.qp, np.array([t]), np.array(spec.scenarios),
+                                     lambda _: np.arange(d), tol_mw)
         self._duals = np.zeros(1)
 
     def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
-        """Minimiser given the prox target (None: no proximal term, the warm start)."""
-        if target is None:
-            self.qp.set_hessian(self._hessian)
-            self.qp.set_cost(self._cost)
-        else:
-            self.qp.set_hessian(self._hessian + rho)
-            self.qp.set_cost(self._cost - rho * target)
-        t = self.spec.t
+        """Minimiser given the prox target (None: no proximal term, the warm start); the copy (D,)."""
         while True:
+            extra = np.zeros(self.qp.n - self.model.n_devices)
+            if target is None:
+                self.qp.set_hessian(np.r_[self._hessian, extra])
+                self.qp.set_cost(np.r_[self._cost, extra])
+            else:
+                self.qp.set_hessian(np.r_[self._hessian + rho, extra])
+                self.qp.set_cost(np.r_[self._cost - rho * target, extra])
             sol = self.qp.solve()
             if not sol.optimal:
-                raise SubproblemInfeasible(self.spec, sol.status)
-            over = self.model.overloads(sol.x[None, :], np.array([t]), self._scenarios)[0]
-            new = (over > self.tol_mw) & ~self._present
-            if not new.any():
+                raise (SubproblemInfeasible if sol.status == "infeasible" else SubproblemFailed)(self.spec, sol.status)
+            if self.limits.screen(sol.x) == 0:
                 self._duals = sol.row_dual
-                return sol.x
-            for i in np.flatnonzero(new.any(axis=1)):
-                s, branches = int(self._scenarios[i]), np.flatnonzero(new[i])
-                rows = self.qp.add_rows(*self.model.flow_rows(t, s, branches))
-                self.blocks.append(FlowRows(t, s, branches, rows))
-            self._present |= new
+                return sol.x[: self.model.n_devices]
 
-    def prices(self) -> tuple[np.ndarray, list[BindingConstraint]]:
-        """This copy's share of the interval's LMPs (N,) and its binding limits, from the last solve.
+    def report(self) -> Report:
+        """This copy's share of the interval's LMPs and its binding limits, from the last solve.
         At convergence the proximal gradient is the consensus multiplier, so the duals of each
         copy's own rows are those of the full problem and the shares add up to the LMP."""
-        y = self._duals
-        share = y[0] + congestion_prices(self.model, self.blocks, y)[self.spec.t]
-        return share, binding_constraints(self.model, self.blocks, y, self._last_dispatch())
-
-    def _last_dispatch(self) -> np.ndarray:
-        x = np.zeros((self.model.intervals, self.model.n_devices))
-        x[self.spec.t] = self.qp.solution()
-        return x
+        model, t, y = self.model, self.spec.t, self._duals
+        supplied = (~model.network.island).astype(float)
+        share = y[0] * supplied + demand_prices(model, self.limits.priced, y)[t]
+        v = self.qp.solution()
+        x_t, xs_t = self.limits.dispatch(v)
+        x = np.zeros((model.intervals, model.n_devices))
+        x[t] = x_t[0]
+        xs = model.response(x, np.arange(model.n_scenarios))
+        xs[t, self.limits.scenarios] = xs_t[0]
+        binding = binding_constraints(model, self.limits.security, y, x, xs)
+        own = {s: xs_t[0, j] for j, s in enumerate(self.limits.scenarios) if (t, int(s)) in self.limits.blocks}
+        return Report(share, binding, own)
 
 
 class Shard:
@@ -106,5 +117,5 @@ class Shard:
     def solve(self, targets: dict[tuple[int, int], np.ndarray | None], rho: float) -> dict[tuple[int, int], np.ndarray]:
         return {key: self.subproblems[key].solve(v, rho) for key, v in targets.items()}
 
-    def prices(self) -> dict[tuple[int, int], tuple[np.ndarray, list[BindingConstraint]]]:
-        return {key: sub.prices() for key, sub in self.subproblems.items()}
+    def reports(self) -> dict[tuple[int, int], Report]:
+        return {key: sub.report() for key, sub in self.subproblems.items()}

@@ -202,7 +202,8 @@ def sidecar(case: Case) -> dict:
                        "ramp_up_mw": gens.ramp_up_mw.tolist(), "ramp_down_mw": gens.ramp_down_mw.tolist()},
         "branches": {"names": list(case.branches.names),
                      "emergency_mw": [v if np.isfinite(v) else None for v in case.branches.emergency_mw.tolist()]},
-        "contingencies": [{"branch": c.branch, "label": c.label} for c in case.contingencies],
+        "contingencies": [{"branch": c.branch, "label": c.label, **({"generator": c.generator} if c.is_generator
+                                                                       else {})} for c in case.contingencies],
         "notes": list(case.notes),
     }
 
@@ -224,4 +225,5 @@ def read_case(path: str | Path, **kwargs) -> Case:  # noqa: ANN003
     emergency = np.array([np.inf if v is None else v for v in side["branches"]["emergency_mw"]])
     branches = replace(case.branches, names=tuple(side["branches"]["names"]), emergency_mw=emergency)
     return replace(case, branches=branches, generators=gens, notes=tuple(side["notes"]),
-                   contingencies=tuple(Contingency(c["branch"], c["label"]) for c in side["contingencies"]))
+                   contingencies=tuple(Contingency(c["branch"], c["label"], c.get("generator", -1))
+                                         for c in side["contingencies"]))

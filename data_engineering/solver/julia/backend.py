@@ -50,12 +50,13 @@ def device_outputs(model: Model, result: SolveResult) -> np.ndarray:
 
 
 def solve_julia(case: Case, options: SolveOptions, solver: JuliaSolver | None = None) -> SolveResult:
-    solver = solver or juliacall_solver()
+    """Islanding is refused here before Julia runs, with the Python solver's message (`build_model`)."""
+    model = build_model(case, options)
     with tempfile.TemporaryDirectory(prefix="lascopf-julia-") as tmp:
         inputs = write_inputs(case, options, tmp)
+        solver = solver or juliacall_solver()
         answer = solver(str(inputs.m_path), str(inputs.sidecar_path), json.dumps(inputs.options))
     result = result_from_json(json.loads(answer), case)
     if result.ok:
-        model = build_model(case, options)
         accept(result, model, device_outputs(model, result))
     return result

@@ -40,13 +40,24 @@ def julia_options(options: SolveOptions) -> dict:
                          "or SOLVER_BACKEND=python for per-contingency subproblems")
     if options.workers > 1 or options.dask_address:
         raise ValueError("PowerLASCOPF.jl solves its subproblems in one process; workers/dask are Python-only")
+    if options.mode != "preventive":
+        raise ValueError(f"mode={options.mode!r} is not ported to PowerLASCOPF.jl (preventive only); use "
+                         "SOLVER_BACKEND=python for corrective re-dispatch")
+    if options.islanding != "refuse":
+        raise ValueError(f"islanding={options.islanding!r} is not ported to PowerLASCOPF.jl (it refuses islanding "
+                         "outages); use SOLVER_BACKEND=python to solve them with the cut-off load unserved")
     return {"format": OPTIONS_FORMAT, **{name: getattr(options, name) for name in JULIA_OPTION_FIELDS}}
 
 
 def write_inputs(case: Case, options: SolveOptions, directory: str | Path, stem: str = "case") -> JuliaInputs:
     """`<stem>.m` and its sidecar `<stem>.json` in `directory`, and the options document."""
+    units = [c.label for c in case.contingencies if c.is_generator]
+    if units:
+        raise ValueError(f"PowerLASCOPF.jl secures branch outages only; unit outages ({', '.join(units)}) are not "
+                         "ported: use SOLVER_BACKEND=python")
+    options_doc = julia_options(options)
     m_path, sidecar_path = write_case(case, Path(directory) / stem)
-    return JuliaInputs(m_path, sidecar_path, julia_options(options))
+    return JuliaInputs(m_path, sidecar_path, options_doc)
 
 
 def _matrix(columns: dict[str, list[float]], names: tuple[str, ...] | list[str], intervals: int) -> np.ndarray | None:
@@ -89,4 +100,25 @@ def result_from_json(doc: dict, case: Case) -> SolveResult:
     )
     if result.dispatch_mw is not None:
         result.shed_mw = shed if shed is not None else np.zeros((T, case.buses.n))
+    result.mode = doc.get("mode", "preventive")
+    if result.lmp is not None:  # lossless DC: the energy component is the reference bus's price
+        ref = case.buses.ref
+        energy = doc.get("lmp_energy") or result.lmp[:, ref].tolist()
+        result.lmp_energy = np.array(energy, dtype=float)
+        result.lmp_congestion = _matrix(doc.get("lmp_congestion") or {}, bus_names, T)
+        if result.lmp_congestion is None:
+            result.lmp_congestion = result.lmp - result.lmp_energy[:, None]
+    result.scenario_dispatch_mw = {k: _matrix(v, case.generators.names, T)
+                                   for k, v in (doc.get("scenario_dispatch") or {}).items()}
+    result.unserved_mw = {k: _sparse(v, bus_names, T) for k, v in (doc.get("unserved") or {}).items()}
+    result.reserve_shortfall_mw = {k: float(v) for k, v in (doc.get("reserve_shortfall_mw") or {}).items()}
     return result
+
+
+def _sparse(columns: dict[str, list[float]], names: list[str], intervals: int) -> np.ndarray:
+    """(T, len(names)) from `{name: [value per interval]}` listing only the non-zero names."""
+    out = np.zeros((intervals, len(names)))
+    for i, n in enumerate(names):
+        if n in columns:
+            out[:, i] = columns[n]
+    return out

@@ -12,7 +12,9 @@ import sys
 
 import pytest
 
+from data_engineering.solver.cases import load_case
 from data_engineering.solver.cases.matpower import read_case
+from data_engineering.solver.contingencies import IslandingRefused, select
 from data_engineering.solver.julia import backend
 from data_engineering.solver.julia.backend import JuliaUnavailable, solve_julia
 from data_engineering.solver.julia.marshal import OPTIONS_FORMAT
@@ -69,3 +71,20 @@ def test_without_juliacall_the_error_says_where_julia_runs(monkeypatch, paper5_s
 def test_an_unknown_backend_is_refused(paper5_secure):
     with pytest.raises(ValueError, match="python or julia"):
         solve_case(paper5_secure, SolveOptions(), backend="fortran")
+
+
+def test_islanding_and_unit_outages_are_refused_before_julia_runs(paper5_secure):
+    """Both backends refuse an islanding outage with the same message; unit outages are Python-only."""
+    def never(*_):  # noqa: ANN002, ANN202
+        raise AssertionError("Julia must not be called")
+
+    case30 = load_case("pglib_opf_case30_ieee", 2)
+    radial = case30.with_contingencies([case30.contingency(case30.branches.names.index("25-26"))])
+    with pytest.raises(IslandingRefused) as python:
+        solve_lascopf(radial)
+    with pytest.raises(IslandingRefused) as julia:
+        solve_julia(radial, SolveOptions(), never)
+    assert str(python.value) == str(julia.value)
+    units = select(paper5_secure, "G:G1")[0]
+    with pytest.raises(ValueError, match="unit outages .*outage G:G1.* are not ported"):
+        solve_julia(units, SolveOptions(), never)

@@ -49,6 +49,8 @@ def test_the_options_document_names_every_field_julia_reads():
     (SolveOptions(method="admm", decomposition="scenario"), "interval only"),
     (SolveOptions(method="admm", workers=2), "one process"),
     (SolveOptions(method="admm", dask_address="tcp://127.0.0.1:8786"), "one process"),
+    (SolveOptions(mode="corrective"), "mode='corrective' is not ported"),
+    (SolveOptions(islanding="shed"), "islanding='shed' is not ported"),
 ])
 def test_what_julia_does_not_implement_is_refused(options, words):
     with pytest.raises(ValueError, match=words):
