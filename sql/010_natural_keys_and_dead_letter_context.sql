@@ -23,23 +23,13 @@ ALTER TABLE ami_readings ALTER COLUMN network_profile DROP NOT NULL;
 ALTER TABLE dead_letters ADD COLUMN envelope bytea, ADD COLUMN natural_key jsonb;
 CREATE INDEX dead_letters_reason_idx ON dead_letters (reason, dead_lettered_at);
 
--- Create the partitions (native engine) for the chunks holding the given instants only.
+-- Create the partitions (native engine) for the chunks holding the given instants only: one stray
+-- timestamp must not create every chunk between it and the rest of its batch.
 CREATE FUNCTION lascopf_ensure_partitions_at(tbl text, instants timestamptz[])
 RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-    meta    lascopf_time_tables%ROWTYPE;
-    lo      timestamptz;
-    created integer := 0;
-BEGIN
-    SELECT * INTO STRICT meta FROM lascopf_time_tables WHERE table_name = tbl;
-    IF meta.engine = 'timescaledb' THEN
-        RETURN 0;
-    END IF;
-    FOR lo IN SELECT DISTINCT date_bin(meta.chunk_interval, i, TIMESTAMPTZ '2000-01-03 00:00:00+00')
-              FROM unnest(instants) AS i LOOP
-        created := created + lascopf_ensure_partitions(tbl, lo, lo);
-    END LOOP;
-    RETURN created;
-END
+LANGUAGE sql AS $$
+    SELECT coalesce(sum(lascopf_ensure_partitions(tbl, chunk, chunk)), 0)::integer
+    FROM (SELECT DISTINCT date_bin(t.chunk_interval, i, TIMESTAMPTZ '2000-01-03 00:00:00+00') AS chunk
+          FROM lascopf_time_tables t, unnest(instants) AS i
+          WHERE t.table_name = tbl) AS chunks
 $$;

@@ -7,17 +7,14 @@ coordinates and the manifest absorb the replay: at-least-once delivery, exactly-
 The loop is synchronous, so when the database lags the worker simply polls less: nothing buffers
 without bound. SIGTERM finishes the batch in hand, commits and leaves the group.
 
-Every record is stored or dead-lettered: one the store refuses is isolated by bisecting its batch
-and dead-lettered `store_rejected`, the rest written. What can succeed later is retried: a lost
-database connection (reconnect and rewrite), an unreachable lake (the manifest keeps the objects
-pending and the worker rebuilds them once it answers). A rebalance makes the batch in hand durable
-on the consumer's IO thread, where only a non-blocking commit is allowed; if that commit is lost,
-the next owner replays records that are already stored, which the natural keys absorb.
+How a batch is made durable (bisecting what the store refuses, retrying what can succeed later) is
+`batch_writer`'s. A rebalance makes the batch in hand durable on the consumer's IO thread, where
+only a non-blocking commit is allowed; if that commit is lost, the next owner replays records that
+are already stored, which the natural keys absorb.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import signal
 import threading
@@ -27,8 +24,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import psycopg
-import pyarrow as pa
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
@@ -36,23 +31,13 @@ from kafka.structs import OffsetAndMetadata
 
 from data_engineering.contracts.dead_letter import DeadLetter
 from data_engineering.contracts.spec import Source
-from data_engineering.ingestion.buffer import Origin, RecordBuffer, Taken
+from data_engineering.ingestion.batch_writer import Backoff, Batch, BatchWriter, Written
+from data_engineering.ingestion.buffer import Origin, RecordBuffer
 from data_engineering.ingestion.decode import Coordinates, EventWindow, MessageDecoder
-from data_engineering.ingestion.isolate import isolate
 from data_engineering.ingestion.metrics import IngestMetrics
-from data_engineering.storage.archive import LakeObjectPlan, reconcile_pending, write_objects
 from data_engineering.storage.database import Database
 from data_engineering.storage.lake import Lake
-from data_engineering.storage.telemetry import Conflict, SourceWrite, TelemetryWriter
-
-# Failures of particular records: conversion to Arrow, or the database refusing a value (SQLSTATE
-# classes 22 data exception, 23 integrity violation, 54 program limit). Bisecting finds the records.
-RECORD_ERRORS: tuple[type[BaseException], ...] = (
-    pa.ArrowInvalid, pa.ArrowTypeError, OverflowError,
-    psycopg.errors.DataError, psycopg.errors.IntegrityError, psycopg.errors.ProgramLimitExceeded,
-)
-# Failures that can succeed later: the database connection (class 08, shutdown 57P…).
-DATABASE_DOWN: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+from data_engineering.storage.telemetry import SourceWrite
 
 log = logging.getLogger(__name__)
 
@@ -72,21 +57,6 @@ class WorkerConfig:
     max_lead_s: float = 300.0  # … and this long after it (clock skew)
     retry_backoff_s: float = 1.0  # first wait before reconnecting to the database / retrying the lake
     retry_backoff_max_s: float = 15.0
-
-
-@dataclass(frozen=True)
-class _Batch:
-    records: dict[str, Taken]  # per topic
-    dead: list[DeadLetter]
-    offsets: dict[TopicPartition, int]  # next offset to consume, per partition
-
-
-@dataclass(frozen=True)
-class _Written:
-    writes: list[SourceWrite]
-    objects: list[LakeObjectPlan]
-    dead: list[DeadLetter]  # every dead letter recorded: the decoder's, the store's and conflicts
-    seconds: float
 
 
 @dataclass
@@ -117,10 +87,10 @@ class IngestWorker:
         self._stop = False
         self._closing = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._inflight: tuple[_Batch, Future] | None = None
-        self._conn = db.connect(autocommit=True)  # every write is an explicit transaction() block
-        self.writer = TelemetryWriter(self._conn)
-        self._lake_retry_at: float | None = None  # lake objects left pending: rebuild them from then on
+        self._inflight: tuple[Batch, Future] | None = None
+        self.batch_writer = BatchWriter(db, lake, sources, self.buffers, self.metrics, config.dead_letter_suffix,
+                                        Backoff(config.retry_backoff_s, config.retry_backoff_max_s),
+                                        giving_up=lambda: self._closing or self._stop)
         self._poll_thread = threading.current_thread()
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
@@ -148,12 +118,12 @@ class IngestWorker:
         self.consumer.subscribe(list(self.by_topic), listener=_FlushOnRevoke(self))
         self.producer = KafkaProducer(bootstrap_servers=c.bootstrap_servers, acks="all", linger_ms=5,
                                       compression_type="lz4")
+        self.batch_writer.producer = self.producer
 
     def run(self, idle_exit_s: float | None = None) -> IngestStats:
         """Consume until stopped; with `idle_exit_s`, also stop once nothing arrived for that long."""
         self._poll_thread = threading.current_thread()
-        self._lake_retry_at = time.monotonic()
-        self._archive([])  # objects an earlier worker left pending; if the lake is away, retried later
+        self.batch_writer.archive([])  # objects an earlier worker left pending; if the lake is away, later
         self._connect()
         assert self.consumer is not None
         last_data = last_seal = last_lag = time.monotonic()
@@ -193,7 +163,7 @@ class IngestWorker:
         if self.producer is not None:
             self.producer.close(timeout=10)
             self.producer = None
-        self._conn.close()
+        self.batch_writer.close()
 
     # -- the hot path --------------------------------------------------------------------------------
     def _take(self, messages: list) -> None:
@@ -215,15 +185,15 @@ class IngestWorker:
     # next one while PostgreSQL works. At most one batch is in flight (backpressure), and its offsets
     # are committed by the consumer thread once the writer reports it durable.
 
-    def _seal(self) -> _Batch:
-        batch = _Batch({t: b.take() for t, b in self.buffers.items() if len(b)}, self._dead, self._offsets)
+    def _seal(self) -> Batch:
+        batch = Batch({t: b.take() for t, b in self.buffers.items() if len(b)}, self._dead, self._offsets)
         self._dead, self._offsets = [], {}
         return batch
 
-    def _submit(self, batch: _Batch) -> None:
+    def _submit(self, batch: Batch) -> None:
         if self._inflight is not None:
             self._complete()
-        self._inflight = (batch, self._executor.submit(self._write, batch))
+        self._inflight = (batch, self._executor.submit(self.batch_writer.write, batch))
 
     def _complete_if_done(self) -> None:
         if self._inflight is not None and self._inflight[1].done():
@@ -265,103 +235,7 @@ class IngestWorker:
         if self._inflight is not None:
             self._complete()
 
-    # -- the writer thread --------------------------------------------------------------------------
-    def _write(self, batch: _Batch) -> _Written:
-        """Rows, dead letters and manifest in one transaction; lake objects; dead-letter topic.
-        A lost database connection is retried (with a new connection) until it answers."""
-        started = time.perf_counter()
-        delay = self.config.retry_backoff_s
-        while True:
-            try:
-                writes, objects, dead = self._write_once(batch)
-                break
-            except DATABASE_DOWN as exc:
-                if self._closing or self._stop:  # shutting down: the uncommitted batch is replayed later
-                    raise
-                self.metrics.retries.labels("database").inc()
-                log.warning("database unavailable (%s): reconnecting in %.1f s", exc, delay)
-                time.sleep(delay)
-                delay = min(2 * delay, self.config.retry_backoff_max_s)
-                self._reconnect()
-        self._archive(objects)
-        self._publish_dead_letters(dead)
-        return _Written(writes, objects, dead, time.perf_counter() - started)
-
-    def _reconnect(self) -> None:
-        try:
-            self._conn.close()
-        finally:
-            try:
-                self._conn = self.db.connect(autocommit=True)
-                self.writer = TelemetryWriter(self._conn)
-            except DATABASE_DOWN as exc:
-                log.warning("reconnect failed: %s", exc)
-
-    def _write_once(self, batch: _Batch) -> tuple[list[SourceWrite], list[LakeObjectPlan], list[DeadLetter]]:
-        batch_id = self.writer.next_batch_id()
-        records, rejected = dict(batch.records), []
-        try:
-            return self._store(batch_id, records, batch.dead)
-        except RECORD_ERRORS as exc:
-            log.warning("batch %d refused by the store (%s): isolating the records", batch_id, exc)
-        for topic, taken in batch.records.items():
-            source = self.by_topic[topic]
-            buffer = self.buffers[topic]
-            bad = isolate(len(taken), lambda rows, s=source, b=buffer, t=taken:
-                          self.writer.probe(s, b.to_arrow(t.subset(rows), batch_id)), RECORD_ERRORS)
-            if bad:
-                rejected.extend(taken.dead_letter(source, row, "store_rejected", reason) for row, reason in bad)
-                keep = sorted(set(range(len(taken))) - {row for row, _ in bad})
-                records[topic] = taken.subset(keep)
-                log.warning("%s: %d record(s) dead-lettered as store_rejected", source.name, len(bad))
-        return self._store(batch_id, {t: r for t, r in records.items() if len(r)}, batch.dead + rejected)
-
-    def _store(self, batch_id: int, records: dict[str, Taken],
-               dead: list[DeadLetter]) -> tuple[list[SourceWrite], list[LakeObjectPlan], list[DeadLetter]]:
-        tables = {self.by_topic[t]: self.buffers[t].to_arrow(taken, batch_id) for t, taken in records.items()}
-
-        def conflict_letters(source: Source, _table: pa.Table, conflicts: list[Conflict]) -> list[DeadLetter]:
-            taken = records[source.topic]
-            return [dataclasses.replace(taken.dead_letter(source, c.row, "conflicting_duplicate", c.detail),
-                                        natural_key=c.natural_key) for c in conflicts]
-
-        return self.writer.write(batch_id, tables, dead, conflict_letters)
-
-    def _archive(self, objects: list[LakeObjectPlan]) -> None:
-        """Write the batch's lake objects; while the lake is away they stay pending in the manifest
-        (the rows are durable) and are rebuilt from the database once it answers again."""
-        now = time.monotonic()
-        try:
-            if self._lake_retry_at is not None and now >= self._lake_retry_at:
-                rebuilt = reconcile_pending(self._conn, self.lake, self.sources)
-                if rebuilt:
-                    log.info("%d pending lake objects rebuilt from the database", len(rebuilt))
-                self._lake_retry_at = None
-            if self._lake_retry_at is None:
-                write_objects(self.lake, objects)
-                self.writer.mark_written([o.key for o in objects])
-        except DATABASE_DOWN:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any lake client failure: retried from the manifest
-            self.metrics.retries.labels("lake").inc()
-            self._lake_retry_at = now + self.config.retry_backoff_max_s
-            log.warning("lake unavailable (%s): objects stay pending, retried in %.0f s", exc,
-                        self.config.retry_backoff_max_s)
-
-    def _publish_dead_letters(self, dead: list[DeadLetter]) -> None:
-        if not dead:
-            return
-        assert self.producer is not None
-        for d in dead:
-            headers = [("reason", d.reason.encode()), ("detail", d.detail.encode()[:1024]),
-                       ("source_topic", d.topic.encode()), ("source_partition", str(d.partition).encode()),
-                       ("source_offset", str(d.offset).encode()), ("item", str(d.item).encode())]
-            if d.envelope is not None:
-                headers.append(("envelope", d.envelope))
-            self.producer.send(d.topic + self.config.dead_letter_suffix, value=d.payload, key=d.key, headers=headers)
-        self.producer.flush()
-
-    def _account(self, written: _Written) -> None:
+    def _account(self, written: Written) -> None:
         """Duplicates are re-sends absorbed: repeats inside the batch and rows already stored alike."""
         m, s = self.metrics, self.stats
         for w in written.writes:
