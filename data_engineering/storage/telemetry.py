@@ -99,20 +99,29 @@ def _timestamp_columns(source: Source) -> frozenset[str]:
     return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
 
 
-def _split(table: pa.Table, source: Source, went_in: list[tuple]) -> tuple[list[int], list[int]]:
-    """Rows that went in (the first row of each returned key: the insert takes them in order) and
-    the rest, by position."""
-    gate = source.key
-    indexed = table.select(list(source.key)).append_column("__row", pa.array(np.arange(table.num_rows)))
-    grouped = indexed.group_by(list(source.key), use_threads=False).aggregate([("__row", "min")])
-    first = grouped.select(list(source.key)).append_column("__row", grouped["__row_min"])
-    schema = pa.schema([table.schema.field(k) for k in gate])
-    keys = pa.Table.from_arrays([pa.array(list(col), f.type) for col, f in zip(zip(*went_in, strict=True), schema,
-                                                                                strict=True)]
-                                if went_in else [pa.array([], f.type) for f in schema], schema=schema)
-    fresh = first.join(keys, list(gate), join_type="left semi")["__row"].to_pylist()
-    rest = sorted(set(range(table.num_rows)) - set(fresh))
-    return sorted(fresh), rest
+def _insert_statement(source: Source, stage: sql.Identifier, columns: Sequence[str]) -> sql.Composable:
+    """Insert the staged rows (first of each key, in staged order) and return how many went in and
+    the positions of those that did not. With a key table, only rows matching this batch's claim (same
+    key, same time) are inserted; the claims join as a CTE, never the whole key table."""
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    values = sql.SQL(", ").join(_from_stage(source, c) for c in columns)
+    row = sql.Identifier(STAGE_ROW)
+    ctes, claimed = [], sql.SQL("")
+    if source.key_table:
+        ctes.append(sql.SQL("claimed AS ({})").format(_claim_keys(source, stage)))
+        claimed = sql.SQL(" JOIN claimed k ON {}").format(_match(source, "k", (*source.key, source.time_column)))
+    ctes.append(sql.SQL("went_in AS (INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING"
+                        " RETURNING {})").format(sql.Identifier(source.table), names, values, stage, claimed, row,
+                                                 sql.SQL(", ").join(sql.Identifier(k) for k in source.stored_key)))
+    stored_key = sql.SQL(", ").join(_from_stage(source, k) for k in source.stored_key)
+    return sql.SQL(
+        "WITH {ctes} SELECT c.n, CASE WHEN c.n = %(n)s THEN '{{}}'::bigint[] ELSE ("
+        " SELECT array_agg(x.{row} ORDER BY x.{row}) FROM ("
+        "  SELECT s.{row}, w.{probe} IS NOT NULL AND s.{row} = min(s.{row}) OVER (PARTITION BY {stored_key}) AS took"
+        "  FROM {stage} s LEFT JOIN went_in w ON {match}) x WHERE NOT x.took) END"
+        " FROM (SELECT count(*) AS n FROM went_in) c").format(
+        ctes=sql.SQL(", ").join(ctes), row=row, probe=sql.Identifier(source.stored_key[0]), stored_key=stored_key,
+        stage=stage, match=_match(source, "w", source.stored_key))
 
 
 def _match(source: Source, alias: str, columns: Sequence[str]) -> sql.Composable:
@@ -214,40 +223,29 @@ class TelemetryWriter:
         return sql.Identifier(name)
 
     def _insert(self, source: Source, table: pa.Table) -> SourceWrite:
-        """COPY, claim the keys (key-table sources) and insert in one statement; the keys that went in
-        come back (RETURNING), so only the rows that did not go in are looked up again."""
+        """COPY, then one statement: claim the keys (key-table sources), insert, and name the staged
+        rows that did not go in (usually none, so nothing crosses the wire); only those are looked
+        up again."""
         stage = self._stage(source)
-        target = sql.Identifier(source.table)
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
-        values = sql.SQL(", ").join(_from_stage(source, c) for c in table.column_names)
         staged = table.append_column(STAGE_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
-        returning = sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in source.key))
         with self.conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN (FORMAT csv)").format(
-                    stage, columns, sql.Identifier(STAGE_ROW))) as copy:
+                    stage, sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names),
+                    sql.Identifier(STAGE_ROW))) as copy:
                 copy.write(to_copy_csv(staged))
-            claimed = sql.SQL("")
-            if source.key_table:  # only the rows whose key this batch claimed, at the time it claimed it
-                claimed = sql.SQL(" JOIN claimed k ON {}").format(
-                    _match(source, "k", (*source.key, source.time_column)))
-            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING").format(
-                target, columns, values, stage, claimed, sql.Identifier(STAGE_ROW)) + returning
-            if source.key_table:
-                insert = sql.SQL("WITH claimed AS ({}) ").format(_claim_keys(source, stage)) + insert
-            cur.execute(insert)
-            went_in = cur.fetchall()
-            if len(went_in) == table.num_rows:
-                return SourceWrite(source.name, table.num_rows, len(went_in), table)
-            fresh, candidates = _split(table, source, went_in)
-            conflicts = self._classify(cur, source, stage, candidates)
-        return SourceWrite(source.name, table.num_rows, len(went_in), table.take(pa.array(fresh, pa.int64())),
-                           conflicts)
+            inserted, left_out = cur.execute(_insert_statement(source, stage, table.column_names),
+                                             {"n": table.num_rows}).fetchone()
+            if not left_out:
+                return SourceWrite(source.name, table.num_rows, inserted, table)
+            conflicts = self._classify(cur, source, stage, left_out)
+        fresh = np.setdiff1d(np.arange(table.num_rows), np.asarray(left_out, dtype=np.int64), assume_unique=True)
+        return SourceWrite(source.name, table.num_rows, inserted, table.take(pa.array(fresh)), conflicts)
 
     @staticmethod
-    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, candidates: list[int]) -> list[Conflict]:
+    def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, left_out: list[int]) -> list[Conflict]:
         """The staged rows that did not go in, against the row stored under their natural key:
-        equal content is a re-send, other content a conflict. Nested loops over the few candidate
-        rows: a hash join would read the whole table."""
+        equal content is a re-send, other content a conflict. Nested loops over these few rows: a
+        hash join would read the whole table."""
         same = sql.SQL(" AND ").join(sql.SQL("{} IS NOT DISTINCT FROM t.{}").format(
             _from_stage(source, c), sql.Identifier(c)) for c in source.record.content_names)
         key_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
@@ -262,7 +260,7 @@ class TelemetryWriter:
         cur.execute(sql.SQL("SELECT s.{row}, ({same}), t.ingest_batch, t.{time}, {key} FROM {stage} s JOIN {stored}"
                             " WHERE s.{row} = ANY(%s) ORDER BY s.{row}").format(
             row=sql.Identifier(STAGE_ROW), same=same, key=key_cols, time=sql.Identifier(source.time_column),
-            stage=stage, stored=stored), (candidates,))
+            stage=stage, stored=stored), (left_out,))
         conflicts = []
         for row, is_same, stored_batch, stored_ts, *key in cur.fetchall():
             if not is_same:
