@@ -13,7 +13,8 @@ transaction, so a batch is durable whole or not at all.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -97,6 +98,33 @@ def to_copy_csv(table: pa.Table) -> bytes:
 @cache
 def _timestamp_columns(source: Source) -> frozenset[str]:
     return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
+
+
+@contextmanager
+def _index_probes(cur: psycopg.Cursor) -> Iterator[None]:
+    """Join a few staged rows to a large table by index probes (nested loops): without statistics
+    on the staging table the planner may pick a hash join that reads the whole large table."""
+    cur.execute("SET LOCAL enable_hashjoin = off")
+    cur.execute("SET LOCAL enable_mergejoin = off")
+    yield  # an error aborts the transaction, which takes the settings with it
+    cur.execute("SET LOCAL enable_hashjoin = on")
+    cur.execute("SET LOCAL enable_mergejoin = on")
+
+
+def _copy_rows(source: Source, stage: sql.Identifier, table: str, columns: Sequence[str]) -> sql.Composable:
+    """A plain INSERT of the staged rows but those listed (the parameter)."""
+    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT s.{} = ANY(%s::bigint[])").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL(", ").join(_from_stage(source, c) for c in columns), stage, sql.Identifier(STAGE_ROW))
+
+
+def _repeats(table: pa.Table, key: Sequence[str]) -> list[int]:
+    """Positions of the rows whose natural key an earlier row of the same table has."""
+    indexed = table.select(list(key)).append_column("__row", pa.array(np.arange(table.num_rows)))
+    first = indexed.group_by(list(key), use_threads=False).aggregate([("__row", "min")])["__row_min"]
+    if len(first) == table.num_rows:
+        return []
+    return np.setdiff1d(np.arange(table.num_rows), first.to_numpy(), assume_unique=True).tolist()
 
 
 def _insert_statement(source: Source, stage: sql.Identifier, columns: Sequence[str]) -> sql.Composable:
@@ -233,19 +261,45 @@ class TelemetryWriter:
                     stage, sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names),
                     sql.Identifier(STAGE_ROW))) as copy:
                 copy.write(to_copy_csv(staged))
-            inserted, left_out = cur.execute(_insert_statement(source, stage, table.column_names),
-                                             {"n": table.num_rows}).fetchone()
+            inserted, left_out = None, []
+            if source.key_table:
+                inserted, left_out = self._insert_claimed(cur, source, stage, table)
+            if inserted is None:
+                inserted, left_out = cur.execute(_insert_statement(source, stage, table.column_names),
+                                                 {"n": table.num_rows}).fetchone()
             if not left_out:
                 return SourceWrite(source.name, table.num_rows, inserted, table)
             conflicts = self._classify(cur, source, stage, left_out)
         fresh = np.setdiff1d(np.arange(table.num_rows), np.asarray(left_out, dtype=np.int64), assume_unique=True)
         return SourceWrite(source.name, table.num_rows, inserted, table.take(pa.array(fresh)), conflicts)
 
+    def _insert_claimed(self, cur: psycopg.Cursor, source: Source, stage: sql.Identifier,
+                        table: pa.Table) -> tuple[int | None, list[int]]:
+        """The common case of a key-table source, without ON CONFLICT's speculative insertion:
+        in-batch repeats are set aside in Arrow, keys already claimed are found by index probes,
+        and the rest is claimed and inserted with plain INSERTs. A worker claiming the same keys at
+        the same moment (a rebalance replay) makes this fail with a unique violation; then nothing
+        of it stays (a savepoint) and the caller takes the general statement (None)."""
+        repeats = _repeats(table, source.key)
+        with _index_probes(cur):
+            cur.execute(sql.SQL("SELECT array_agg(s.{row}) FROM {stage} s JOIN {keys} k ON {match}"
+                                " WHERE NOT s.{row} = ANY(%s::bigint[])").format(
+                row=sql.Identifier(STAGE_ROW), stage=stage, keys=sql.Identifier(source.key_table),
+                match=_match(source, "k", source.key)), (repeats,))
+            left_out = sorted(repeats + (cur.fetchone()[0] or []))
+        try:
+            with self.conn.transaction():
+                cur.execute(_copy_rows(source, stage, source.key_table, (*source.key, source.time_column)),
+                            (left_out,))
+                cur.execute(_copy_rows(source, stage, source.table, table.column_names), (left_out,))
+                return cur.rowcount, left_out
+        except psycopg.errors.UniqueViolation:
+            return None, []
+
     @staticmethod
     def _classify(cur: psycopg.Cursor, source: Source, stage: sql.Identifier, left_out: list[int]) -> list[Conflict]:
         """The staged rows that did not go in, against the row stored under their natural key:
-        equal content is a re-send, other content a conflict. Nested loops over these few rows: a
-        hash join would read the whole table."""
+        equal content is a re-send, other content a conflict."""
         same = sql.SQL(" AND ").join(sql.SQL("{} IS NOT DISTINCT FROM t.{}").format(
             _from_stage(source, c), sql.Identifier(c)) for c in source.record.content_names)
         key_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
@@ -255,14 +309,14 @@ class TelemetryWriter:
                 sql.Identifier(source.key_table), _match(source, "k", source.key),
                 sql.Identifier(source.table),
                 sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(c)) for c in source.stored_key))
-        cur.execute("SET LOCAL enable_hashjoin = off")
-        cur.execute("SET LOCAL enable_mergejoin = off")
-        cur.execute(sql.SQL("SELECT s.{row}, ({same}), t.ingest_batch, t.{time}, {key} FROM {stage} s JOIN {stored}"
-                            " WHERE s.{row} = ANY(%s) ORDER BY s.{row}").format(
-            row=sql.Identifier(STAGE_ROW), same=same, key=key_cols, time=sql.Identifier(source.time_column),
-            stage=stage, stored=stored), (left_out,))
+        with _index_probes(cur):
+            cur.execute(sql.SQL("SELECT s.{row}, ({same}), t.ingest_batch, t.{time}, {key} FROM {stage} s"
+                                " JOIN {stored} WHERE s.{row} = ANY(%s::bigint[]) ORDER BY s.{row}").format(
+                row=sql.Identifier(STAGE_ROW), same=same, key=key_cols, time=sql.Identifier(source.time_column),
+                stage=stage, stored=stored), (left_out,))
+            found = cur.fetchall()
         conflicts = []
-        for row, is_same, stored_batch, stored_ts, *key in cur.fetchall():
+        for row, is_same, stored_batch, stored_ts, *key in found:
             if not is_same:
                 natural_key = dict(zip(source.key, key, strict=True))
                 conflicts.append(Conflict(row, natural_key, f"{source.name} {natural_key} is stored (ingest batch "
