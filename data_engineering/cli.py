@@ -107,6 +107,7 @@ def _worker(platform, idle_group_suffix: str = ""):  # noqa: ANN001, ANN202
         batch_rows=s.ingest_batch_rows, linger_ms=s.ingest_linger_ms, max_poll_records=s.ingest_max_poll_records,
         max_poll_interval_ms=s.kafka_max_poll_interval_ms, session_timeout_ms=s.kafka_session_timeout_ms,
         dead_letter_suffix=s.dead_letter_suffix, max_lateness_s=s.ingest_max_lateness_s, max_lead_s=s.ingest_max_lead_s,
+        writers=s.ingest_writers,
     )
     metrics = IngestMetrics()
     if s.metrics_port:

@@ -83,6 +83,9 @@ class BatchWriter:
             try:
                 writes, objects, dead = self._write_once(batch)
                 break
+            except psycopg.errors.TransactionRollback as exc:  # a deadlock with the worker's other writer
+                log.info("batch rolled back (%s): writing it again", exc)
+                continue
             except DATABASE_DOWN as exc:
                 if self.giving_up():
                     raise

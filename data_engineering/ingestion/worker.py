@@ -16,10 +16,11 @@ are already stored, which the natural keys absorb.
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class WorkerConfig:
     max_lead_s: float = 300.0  # … and this long after it (clock skew)
     retry_backoff_s: float = 1.0  # first wait before reconnecting to the database / retrying the lake
     retry_backoff_max_s: float = 15.0
+    writers: int = 2  # batches made durable at once, each on its own connection (committed in order)
 
 
 @dataclass
@@ -86,11 +88,13 @@ class IngestWorker:
         self._offsets: dict[TopicPartition, int] = {}
         self._stop = False
         self._closing = False
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._inflight: tuple[Batch, Future] | None = None
-        self.batch_writer = BatchWriter(db, lake, sources, self.buffers, self.metrics, config.dead_letter_suffix,
-                                        Backoff(config.retry_backoff_s, config.retry_backoff_max_s),
-                                        giving_up=lambda: self._closing or self._stop)
+        self._executor = ThreadPoolExecutor(max_workers=config.writers, thread_name_prefix="ingest-writer")
+        self._inflight: deque[tuple[Batch, Future]] = deque()  # completed (committed) in the order sealed
+        self._writers: queue.SimpleQueue[BatchWriter] = queue.SimpleQueue()  # one connection each
+        for _ in range(config.writers):
+            self._writers.put(BatchWriter(db, lake, sources, self.buffers, self.metrics, config.dead_letter_suffix,
+                                          Backoff(config.retry_backoff_s, config.retry_backoff_max_s),
+                                          giving_up=lambda: self._closing or self._stop))
         self._poll_thread = threading.current_thread()
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
@@ -118,12 +122,13 @@ class IngestWorker:
         self.consumer.subscribe(list(self.by_topic), listener=_FlushOnRevoke(self))
         self.producer = KafkaProducer(bootstrap_servers=c.bootstrap_servers, acks="all", linger_ms=5,
                                       compression_type="lz4")
-        self.batch_writer.producer = self.producer
+        for writer in self._all_writers():
+            writer.producer = self.producer
 
     def run(self, idle_exit_s: float | None = None) -> IngestStats:
         """Consume until stopped; with `idle_exit_s`, also stop once nothing arrived for that long."""
         self._poll_thread = threading.current_thread()
-        self.batch_writer.archive([])  # objects an earlier worker left pending; if the lake is away, later
+        self._all_writers()[0].archive([])  # what an earlier worker left pending; if the lake is away, later
         self._connect()
         assert self.consumer is not None
         last_data = last_seal = last_lag = time.monotonic()
@@ -143,7 +148,7 @@ class IngestWorker:
                 if now - last_lag >= self.config.lag_interval_s:
                     self._report_lag()
                     last_lag = now
-                drained = not pending and self._inflight is None
+                drained = not pending and not self._inflight
                 if idle_exit_s is not None and drained and now - last_data >= idle_exit_s:
                     log.info("idle for %.1f s: exiting", idle_exit_s)
                     break
@@ -163,7 +168,8 @@ class IngestWorker:
         if self.producer is not None:
             self.producer.close(timeout=10)
             self.producer = None
-        self.batch_writer.close()
+        for writer in self._all_writers():
+            writer.close()
 
     # -- the hot path --------------------------------------------------------------------------------
     def _take(self, messages: list) -> None:
@@ -191,18 +197,32 @@ class IngestWorker:
         return batch
 
     def _submit(self, batch: Batch) -> None:
-        if self._inflight is not None:
+        if len(self._inflight) == self.config.writers:
             self._complete()
-        self._inflight = (batch, self._executor.submit(self.batch_writer.write, batch))
+        self._inflight.append((batch, self._executor.submit(self._write, batch)))
+
+    def _write(self, batch: Batch) -> Written:
+        writer = self._writers.get()
+        try:
+            return writer.write(batch)
+        finally:
+            self._writers.put(writer)
+
+    def _all_writers(self) -> list[BatchWriter]:
+        """Every batch writer, when none is in use (setup and shutdown)."""
+        writers = [self._writers.get() for _ in range(self.config.writers)]
+        for writer in writers:
+            self._writers.put(writer)
+        return writers
 
     def _complete_if_done(self) -> None:
-        if self._inflight is not None and self._inflight[1].done():
+        while self._inflight and self._inflight[0][1].done():
             self._complete()
 
     def _complete(self) -> None:
-        assert self._inflight is not None and self.consumer is not None
-        batch, future = self._inflight
-        self._inflight = None
+        """Commit the oldest batch in flight once it is durable: offsets go in the order they were read."""
+        assert self._inflight and self.consumer is not None
+        batch, future = self._inflight.popleft()
         written = future.result()  # a failed write raises here: nothing is committed
         self._commit(batch.offsets)
         self._account(written)
@@ -232,7 +252,7 @@ class IngestWorker:
         """Make everything taken so far durable and commit its offsets (shutdown, rebalance)."""
         if self._offsets:
             self._submit(self._seal())
-        if self._inflight is not None:
+        while self._inflight:
             self._complete()
 
     def _account(self, written: Written) -> None:

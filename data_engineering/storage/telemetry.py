@@ -1,12 +1,13 @@
 """Write a batch of telemetry into PostgreSQL in one transaction.
 
-COPY into a per-connection staging table, then `INSERT … SELECT … ON CONFLICT DO NOTHING` into the
-partitioned table: bulk-load speed, one row per natural key. A natural key without the time column
-(a meter's `(meter_id, seq)`) is claimed first in the source's key table, so a re-send with another
-event time cannot land in another partition. Only when fewer rows went in than were staged are the
-rest classified: equal content is a re-send (absorbed), other content a `conflicting_duplicate`
-(dead-lettered, the stored version found by the same key). The rows that were new (and so belong in
-the lake) are known from that classification. Dead letters and the lake manifest go in the same
+COPY into a per-connection staging table, then `INSERT … SELECT` into the partitioned table:
+bulk-load speed, one row per natural key. A natural key without the time column (a meter's
+`(meter_id, seq)`) is claimed in the source's key table, so a re-send with another event time cannot
+land in another partition; in the common case that takes plain INSERTs (in-batch repeats set aside
+in Arrow, keys already claimed found by index probes), otherwise one ON CONFLICT statement. The
+staged rows that did not go in (usually none) are classified: equal content is a re-send (absorbed),
+other content a `conflicting_duplicate` (dead-lettered, the stored version found by the same key);
+the rest are new and belong in the lake. Dead letters and the lake manifest go in the same
 transaction, so a batch is durable whole or not at all.
 """
 
