@@ -58,7 +58,7 @@ class WorkerConfig:
     max_lead_s: float = 300.0  # … and this long after it (clock skew)
     retry_backoff_s: float = 1.0  # first wait before reconnecting to the database / retrying the lake
     retry_backoff_max_s: float = 15.0
-    writers: int = 2  # batches made durable at once, each on its own connection (committed in order)
+    writers: int = 1  # batches made durable at once, each on its own connection (committed in order)
 
 
 @dataclass
