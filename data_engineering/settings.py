@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     dispatch_window_minutes: float = Field(default=15.0, gt=0, description="telemetry window validated per run")
     dispatch_history_days: float = Field(default=7.0, gt=1, description="load history the forecast is fitted on")
     dispatch_allowed_lateness_s: float = Field(default=120.0, ge=0, description="later readings count as late")
+    dispatch_min_live_intervals: int = Field(
+        default=1, ge=0, description="complete AMI intervals the live window must hold, else the run fails saying so")
     dispatch_contingencies: str = Field(default="all", description="all | all-gen | none | N | 1-2,3-4 | G:<unit>")
     dispatch_mode: Literal["preventive", "corrective"] = "preventive"
     dispatch_islanding: Literal["refuse", "shed"] = Field(
