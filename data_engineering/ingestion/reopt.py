@@ -185,31 +185,21 @@ class InProcessLauncher:
 
 
 class AirflowApiLauncher:
-    """Starts a `lascopf_dispatch` run through Airflow 3's REST API (token from `/auth/token`),
-    with the trigger's reason and window end in the run conf."""
+    """Starts a `lascopf_dispatch` run through Airflow 3's REST API, with the trigger's reason and
+    window end in the run conf."""
 
     def __init__(self, api_url: str, username: str, password: str, dag_id: str = "lascopf_dispatch",
                  timeout_s: float = 10.0) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.username, self.password, self.dag_id = username, password, dag_id
-        self.timeout_s = timeout_s
+        from data_engineering.pipelines.airflow_api import AirflowClient
+
+        self.client = AirflowClient(api_url, username, password, timeout_s)
+        self.dag_id = dag_id
 
     def __call__(self, event: TriggerEvent) -> None:
         self.start_run({"window_end": event.window_end.isoformat(), "reason": event.reason})
 
     def start_run(self, conf: dict, run_id: str | None = None) -> str:
-        """POST a DAG run (with `run_id` when given, so the caller knows its execution id); its id."""
-        import httpx
-
-        body: dict = {"logical_date": None, "conf": conf}
-        if run_id:
-            body["dag_run_id"] = run_id
-        with httpx.Client(base_url=self.api_url, timeout=self.timeout_s) as client:
-            token = client.post("/auth/token", json={"username": self.username, "password": self.password})
-            token.raise_for_status()
-            response = client.post(f"/api/v2/dags/{self.dag_id}/dagRuns", json=body,
-                                   headers={"Authorization": f"Bearer {token.json()['access_token']}"})
-            response.raise_for_status()
-            started = response.json().get("dag_run_id", run_id)
-            log.info("Airflow run %s started: %s", started, conf.get("reason", ""))
-            return started
+        """Start a DAG run (with `run_id` when given, so the caller knows its execution id); its id."""
+        started = self.client.trigger(self.dag_id, conf, run_id)
+        log.info("Airflow run %s started: %s", started, conf.get("reason", ""))
+        return started

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer
 
 from data_engineering.pipelines.airflow_local import run_dag
 from data_engineering.pipelines.artifacts import execution_id
+from data_engineering.pipelines.dispatch import DispatchRun, TooFewLiveIntervals, transform
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.solve import solve_lascopf
 from data_engineering.storage.case_store import read_case_objects
@@ -219,6 +220,8 @@ def test_a_dispatch_on_seconds_of_live_data_fails_at_once_and_says_so(world: Wor
     run_key = f"lascopf_dispatch/{outcome.run_id}"
     assert stored(world.platform.db, "SELECT count(*) AS n FROM lascopf_executions WHERE run_key = %s",
                   (run_key,)).n[0] == 0
+    with pytest.raises(TooFewLiveIntervals, match="holds 0 complete interval"):  # the reason the task failed with
+        transform(world.platform, DispatchRun(run_key, START + timedelta(seconds=30)), outcome.xcom["extract"])
 
 
 def test_a_misplaced_landing_file_is_rejected_with_its_reason_and_the_others_still_load(world: World) -> None:
