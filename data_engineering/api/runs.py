@@ -60,8 +60,8 @@ class AirflowRuns:
     def recover(self) -> int:
         with self._pool.connection() as conn:
             unfinished = queries.unfinished_run_requests(conn, self.name)
-        for execution_id, run_key in unfinished:
-            self.follower.follow(execution_id, run_key.split("/", 1)[1])
+        for request_id, run_key in unfinished:
+            self.follower.follow(request_id, run_key.split("/", 1)[1])
         return len(unfinished)
 
     def __call__(self, order: RunOrder) -> None:

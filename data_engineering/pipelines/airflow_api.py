@@ -21,17 +21,19 @@ class AirflowClient:
     def _request(self, method: str, path: str, headers: dict | None = None,
                  **kwargs: Any) -> httpx.Response:  # noqa: ANN401
         with httpx.Client(base_url=self.api_url, timeout=self.timeout_s) as client:
-            for attempt in (1, 2):
-                if self._token is None:
-                    token = client.post("/auth/token", json={"username": self.username, "password": self.password})
-                    token.raise_for_status()
-                    self._token = token.json()["access_token"]
-                response = client.request(method, path, headers={**(headers or {}), "Authorization": f"Bearer {self._token}"}, **kwargs)
-                if response.status_code != httpx.codes.UNAUTHORIZED or attempt == 2:
-                    response.raise_for_status()
-                    return response
+            response = self._send(client, method, path, headers or {}, kwargs)
+            if response.status_code == httpx.codes.UNAUTHORIZED:
                 self._token = None  # expired: one fresh token, then the answer stands
-        raise AssertionError("unreachable")
+                response = self._send(client, method, path, headers or {}, kwargs)
+        response.raise_for_status()
+        return response
+
+    def _send(self, client: httpx.Client, method: str, path: str, headers: dict, kwargs: dict) -> httpx.Response:
+        if self._token is None:
+            token = client.post("/auth/token", json={"username": self.username, "password": self.password})
+            token.raise_for_status()
+            self._token = token.json()["access_token"]
+        return client.request(method, path, headers={**headers, "Authorization": f"Bearer {self._token}"}, **kwargs)
 
     def trigger(self, dag_id: str, conf: dict, run_id: str | None = None) -> str:
         """Start a run (named `run_id` when given); its id."""
