@@ -42,6 +42,10 @@ class AirflowClient:
             body["dag_run_id"] = run_id
         return self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body).json().get("dag_run_id", run_id)
 
+    def dag(self, dag_id: str) -> bool:
+        """Whether the DAG is paused (a 404 until the dag-processor has parsed its file)."""
+        return self._request("GET", f"/api/v2/dags/{dag_id}").json()["is_paused"]
+
     def run_state(self, dag_id: str, run_id: str) -> str:
         """queued | running | success | failed."""
         return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
@@ -52,7 +56,7 @@ class AirflowClient:
         failed = [t for t in self._request("GET", path).json()["task_instances"] if t["state"] == "failed"]
         if not failed:
             return "the run failed with no failed task (timed out or marked failed)"
-        return "; ".join(f"{t['task_id']}: {self._task_error(path, t)}" for t in failed)
+        return "; ".join(f"{t['task_id']} (try {t['try_number']}): {self._task_error(path, t)}" for t in failed)
 
     def _task_error(self, path: str, task: dict) -> str:
         try:
@@ -60,9 +64,9 @@ class AirflowClient:
                                    params={"map_index": task.get("map_index", -1)},
                                    headers={"Accept": "application/json"}).json()["content"]
         except (httpx.HTTPError, KeyError, ValueError) as exc:
-            return f"failed on try {task['try_number']} (its log: {exc})"
+            return f"its log unreadable: {type(exc).__name__}: {exc}"
         errors = [e["error_detail"] for e in logged if isinstance(e, dict) and e.get("error_detail")]
         if not errors:
-            return f"failed on try {task['try_number']}"
+            return "no error in its log"
         outermost = errors[-1][0]
         return f"{outermost.get('exc_type')}: {outermost.get('exc_value')}"

@@ -154,7 +154,7 @@ def test_an_airflow_run_is_followed_to_succeeded_or_failed_with_its_reason(datab
         failed = _wait_for_status(client, key, bad["execution_id"], "failed")
     assert done["execution_id"] == ok["execution_id"] and done["message"] == \
         f"Airflow run {ok_run} succeeded: execution {ok['execution_id']} stored"
-    assert failed["message"] == f"Airflow run {bad_run} failed: transform: AirflowFailException: {ERROR}"
+    assert failed["message"] == f"Airflow run {bad_run} failed: transform (try 1): AirflowFailException: {ERROR}"
     assert airflow.tokens_issued == 2
 
 
