@@ -7,7 +7,8 @@ TimescaleDB, incrementally refreshed tables otherwise; the pole rollups are view
 voltage sags (gaps and islands per meter: below `ANALYTICS_SAG_THRESHOLD_PU` of nominal for at least
 `ANALYTICS_SAG_MIN_DURATION_S`, never joined across missing samples, with an ANSI C84.1 severity
 band), and publish the next day's demand-response baselines (X-of-Y like days, holidays excluded).
-All upserts: reruns are safe.
+A run with neither a data interval nor a window in its conf (triggered through the REST API) takes
+the hour before it was triggered. All upserts: reruns are safe.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from datetime import timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from data_engineering.pipelines.dag_defaults import SCHEDULING, task_defaults
+from data_engineering.pipelines.failures import fail_fast
 
 DEFAULT_ARGS = task_defaults(timedelta(seconds=30), timedelta(minutes=20))
 MARGIN = timedelta(minutes=10)
 
 
 def _window() -> tuple:
-    context = get_current_context()
-    start, end = context["data_interval_start"], context["data_interval_end"]
-    if start == end:  # a manual run: the hour before its logical date
+    from data_engineering.pipelines.airflow_runtime import run_window
+
+    start, end = run_window(get_current_context())
+    if start == end:  # a manual run: the hour before it
         start = end - timedelta(hours=1)
     return start - MARGIN, end
 
@@ -40,6 +43,7 @@ def _window() -> tuple:
 )
 def ami_analytics():
     @task
+    @fail_fast
     def refresh_rollups() -> dict:
         from data_engineering.analytics.rollups import refresh_rollups
         from data_engineering.pipelines.airflow_runtime import platform
@@ -47,6 +51,7 @@ def ami_analytics():
         return refresh_rollups(platform().db, *_window())
 
     @task
+    @fail_fast
     def detect_sags() -> int:
         from data_engineering.analytics.sags import detect_sags
         from data_engineering.pipelines.airflow_runtime import platform
@@ -55,6 +60,7 @@ def ami_analytics():
         return detect_sags(p.db, *_window(), p.settings.sag_rule())
 
     @task
+    @fail_fast
     def dr_baselines(rollups: dict) -> int:
         from data_engineering.analytics.dr import store_day_baselines
         from data_engineering.pipelines.airflow_runtime import platform

@@ -16,6 +16,7 @@ from datetime import timedelta
 from airflow.sdk import dag, task
 
 from data_engineering.pipelines.dag_defaults import SCHEDULING, task_defaults
+from data_engineering.pipelines.failures import fail_fast
 
 DEFAULT_ARGS = task_defaults(timedelta(seconds=30), timedelta(minutes=30), max_retry_delay=timedelta(minutes=5))
 
@@ -30,6 +31,7 @@ DEFAULT_ARGS = task_defaults(timedelta(seconds=30), timedelta(minutes=30), max_r
 )
 def lascopf_daily_ingest():
     @task
+    @fail_fast
     def list_landing_files() -> list[str]:
         from data_engineering.pipelines.airflow_runtime import platform
         from data_engineering.pipelines.landing import pending_files
@@ -37,6 +39,7 @@ def lascopf_daily_ingest():
         return pending_files(platform())
 
     @task(max_active_tis_per_dag=2)
+    @fail_fast
     def load(key: str) -> dict:
         from dataclasses import asdict
 
@@ -46,6 +49,7 @@ def lascopf_daily_ingest():
         return asdict(load_file(platform(), key))
 
     @task
+    @fail_fast
     def summarise(outcomes: list[dict]) -> dict:
         """Fails the run when a file was rejected, after every file had its turn."""
         from airflow.sdk.exceptions import AirflowFailException

@@ -2,13 +2,15 @@
 ### LASCOPF dispatch
 
 Every 5 minutes (and on demand, e.g. from the re-optimisation trigger with `{"window_end": …}` in
-the run conf): extract the telemetry window that ends at the run's data interval end → Great
+the run conf; a run with neither conf nor logical date ends its window when it was triggered):
+extract the telemetry window that ends at the run's data interval end → Great
 Expectations gate on AMI and SCADA → clean, aggregate AMI to buses, forecast the look-ahead → build
 the N-1 case from the network model (with its own gate) and write it to the lake → solve the
 LASCOPF → store dispatch, LMPs, flows, binding constraints and convergence → publish a summary.
 
-Tasks hand each other lake keys and ids. A failed quality gate fails the run without retries; its
-report is in `quality_runs` / `quality_results` and as Data Docs in the lake. Rerunning a run
+Tasks hand each other lake keys and ids. A failed quality gate, too few live intervals and other bad
+input or data fail the run without retries; only what may pass later (a server down) is retried. The
+gate's report is in `quality_runs` / `quality_results` and as Data Docs in the lake. Rerunning a run
 replaces its results (the execution id is derived from the run id).
 """
 
@@ -19,6 +21,7 @@ from datetime import timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from data_engineering.pipelines.dag_defaults import SCHEDULING, solve_queue, task_defaults
+from data_engineering.pipelines.failures import fail_fast
 
 DEFAULT_ARGS = task_defaults(timedelta(seconds=20), timedelta(minutes=4), max_retry_delay=timedelta(minutes=2))
 
@@ -34,6 +37,7 @@ DEFAULT_ARGS = task_defaults(timedelta(seconds=20), timedelta(minutes=4), max_re
 )
 def lascopf_dispatch():
     @task
+    @fail_fast
     def extract() -> dict:
         from data_engineering.pipelines import dispatch
         from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
@@ -41,14 +45,15 @@ def lascopf_dispatch():
         return dispatch.extract(platform(), dispatch_run(get_current_context()))
 
     @task
+    @fail_fast
     def validate(extracted: dict) -> str:
         from data_engineering.pipelines import dispatch
-        from data_engineering.pipelines.airflow_runtime import dispatch_run, fail_without_retry_on_bad_data, platform
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
 
-        run = dispatch_run(get_current_context())
-        return fail_without_retry_on_bad_data(lambda: dispatch.validate(platform(), run, extracted))
+        return dispatch.validate(platform(), dispatch_run(get_current_context()), extracted)
 
     @task
+    @fail_fast
     def transform(extracted: dict, quality_run_id: str) -> dict:
         from data_engineering.pipelines import dispatch
         from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
@@ -56,14 +61,15 @@ def lascopf_dispatch():
         return dispatch.transform(platform(), dispatch_run(get_current_context()), extracted)
 
     @task
+    @fail_fast
     def build_case(transformed: dict) -> dict:
         from data_engineering.pipelines import dispatch
-        from data_engineering.pipelines.airflow_runtime import dispatch_run, fail_without_retry_on_bad_data, platform
+        from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
 
-        run = dispatch_run(get_current_context())
-        return fail_without_retry_on_bad_data(lambda: dispatch.build(platform(), run, transformed))
+        return dispatch.build(platform(), dispatch_run(get_current_context()), transformed)
 
     @task(execution_timeout=timedelta(minutes=10), queue=solve_queue())
+    @fail_fast
     def solve(built: dict) -> dict:
         from data_engineering.pipelines import dispatch
         from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
@@ -71,6 +77,7 @@ def lascopf_dispatch():
         return dispatch.solve(platform(), dispatch_run(get_current_context()), built)
 
     @task
+    @fail_fast
     def store(extracted: dict, quality_run_id: str, transformed: dict, built: dict, solved: dict) -> str:
         from data_engineering.pipelines import dispatch
         from data_engineering.pipelines.airflow_runtime import dispatch_run, platform
@@ -79,6 +86,7 @@ def lascopf_dispatch():
                               transformed, built, solved)
 
     @task
+    @fail_fast
     def publish(execution_id: str) -> dict:
         from data_engineering.pipelines import dispatch
         from data_engineering.pipelines.airflow_runtime import dispatch_run, platform

@@ -69,16 +69,22 @@ def _progress() -> Progress:
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console)
 
 
-def _run_simulation(platform, config, speed: float, history_days: float = 0.0) -> object:  # noqa: ANN001
+def _run_simulation(platform, config, speed: float, history_days: float = 0.0) -> tuple:  # noqa: ANN001
     """Register the grid, drop a historian export of `history_days` before the start into the
-    lake's landing prefix (for the daily batch DAG), then publish the live simulation."""
+    lake's landing prefix (for the daily batch DAG), then publish the live simulation, every meter's
+    seq continuing after the highest stored. The report and the export's key (None without one)."""
+    from dataclasses import replace
+
     from data_engineering.pipelines.grid_setup import register_simulated_grid
     from data_engineering.simulation.engine import Simulator
     from data_engineering.simulation.history import scada_history, to_parquet
     from data_engineering.simulation.publish import make_producer, publish
+    from data_engineering.storage.telemetry import next_meter_seq
 
-    sim = Simulator(config)
+    with platform.db.connect(autocommit=True) as conn:
+        sim = Simulator(replace(config, first_seq=next_meter_seq(conn)))
     register_simulated_grid(platform.db, sim)
+    key = None
     if history_days > 0:
         key = f"{platform.settings.landing_prefix}scada/ems-history-{config.start:%Y%m%dT%H%M}.parquet"
         with console.status(f"writing {history_days:g} days of SCADA history to {key}"):
@@ -90,7 +96,20 @@ def _run_simulation(platform, config, speed: float, history_days: float = 0.0) -
         report = publish(sim, producer, speed, on_tick=lambda t, sent: progress.update(
             task, completed=min(int(t), total), info=f"{sent:,} messages"))
     producer.close()
-    return report
+    return report, key
+
+
+def _land(platform, key: str) -> None:  # noqa: ANN001
+    """Load a landed export as the daily batch DAG's own step does (contract, gate, writer,
+    archive/), now rather than at the DAG's next run; a rejected file stops the command."""
+    from data_engineering.pipelines.landing import load_file
+
+    with console.status(f"loading {key}"):
+        outcome = load_file(platform, key)
+    console.print(f"{key}: {outcome.status}, {outcome.rows_loaded:,} rows loaded, "
+                  f"{outcome.rows_dead_lettered:,} dead-lettered {outcome.reason}")
+    if outcome.status != "loaded":
+        raise typer.Exit(code=1)
 
 
 def _worker(platform, idle_group_suffix: str = ""):  # noqa: ANN001, ANN202
@@ -133,7 +152,9 @@ def _reoptimisation_trigger(platform, metrics):  # noqa: ANN001, ANN202
     else:
         launch = InProcessLauncher(platform)
     background = BackgroundLauncher(launch, metrics.reopt_launch_failures)
-    return ReoptimisationTrigger(background, s.reopt_load_deviation_pct, s.reopt_cooldown_s), background
+    trigger = ReoptimisationTrigger(background, s.reopt_load_deviation_pct, s.reopt_cooldown_s,
+                                    timedelta(minutes=s.dispatch_interval_minutes))
+    return trigger, background
 
 
 @db_app.command("migrate")
@@ -214,8 +235,11 @@ def simulate(
     meters_per_pole: Annotated[int, typer.Option(help="meters behind one pole gateway")] = 4,
     ideal: Annotated[bool, typer.Option(help="lossless, instant backhaul")] = False,
     sag: Annotated[list[str], typer.Option(help="inject a voltage event: POLE@START_S:DURATION_S:PU")] = [],  # noqa: B006
+    history_days: Annotated[float, typer.Option(help="days of SCADA history before the start, loaded first "
+                                                     "(the forecast needs about a week)")] = 0.0,
 ) -> None:
-    """Simulate AMI meters, pole gateways, SCADA and weather, and publish them to Kafka."""
+    """Simulate AMI meters, pole gateways, SCADA and weather, and publish them to Kafka; each
+    meter's seq continues after the highest stored."""
     from data_engineering.runtime import open_platform
 
     settings = _settings()
@@ -223,7 +247,9 @@ def simulate(
         platform = open_platform(settings, stack)
         config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed,
                                     meters_per_pole)
-        report = _run_simulation(platform, config, speed)
+        report, key = _run_simulation(platform, config, speed, history_days)
+        if key is not None:
+            _land(platform, key)
     console.print(report)
 
 
@@ -300,7 +326,7 @@ def demo(
         start = _demo_start(minutes)
         config = _simulation_config(settings, meters, minutes, None, None, start.isoformat(), True, False,
                                     [f"p-00000@{minutes * 30:.0f}:8:0.72"])
-        sim_report = _run_simulation(platform, config, speed=0.0, history_days=history_days)
+        sim_report, _ = _run_simulation(platform, config, speed=0.0, history_days=history_days)
         _dag("lascopf_daily_ingest", start)
         worker = _worker(platform, idle_group_suffix="-demo")
         began = time.perf_counter()

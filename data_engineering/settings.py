@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     dispatch_window_minutes: float = Field(default=15.0, gt=0, description="telemetry window validated per run")
     dispatch_history_days: float = Field(default=7.0, gt=1, description="load history the forecast is fitted on")
     dispatch_allowed_lateness_s: float = Field(default=120.0, ge=0, description="later readings count as late")
+    dispatch_min_live_intervals: int = Field(
+        default=1, ge=0, description="complete AMI intervals the live window must hold, else the run fails saying so")
     dispatch_contingencies: str = Field(default="all", description="all | all-gen | none | N | 1-2,3-4 | G:<unit>")
     dispatch_mode: Literal["preventive", "corrective"] = "preventive"
     dispatch_islanding: Literal["refuse", "shed"] = Field(
@@ -145,6 +147,7 @@ class Settings(BaseSettings):
     api_ws_max_per_caller: int = Field(default=10, ge=1, description="WebSocket streams open at once per caller")
     api_ws_ticket_ttl_s: float = Field(default=30.0, gt=0, description="a WebSocket ticket is valid this long, once")
     api_run_queue_max: int = Field(default=16, ge=1, description="queued or running API runs; more get 429")
+    api_run_poll_s: float = Field(default=5.0, gt=0, description="Airflow runs the API started: state asked this often")
     api_shutdown_grace_s: float = Field(default=10.0, gt=0, description="open streams get this long on SIGTERM")
     api_statement_timeout_s: float = Field(default=10.0, gt=0, description="a query running longer is cancelled")
     api_stream_poll_s: float = Field(default=1.0, gt=0, description="WebSocket: new readings looked for this often")

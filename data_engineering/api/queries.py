@@ -74,8 +74,8 @@ def stream_result_rows(conn: psycopg.Connection, table: ResultTable, execution_i
             yield from rows
 
 
-# A request is pending while queued or running with no stored execution; Airflow's runs report only
-# through their results, so one that stored none stops counting after PENDING_MAX_AGE.
+# A request is pending while queued or running with no stored execution; one whose end never
+# reached the API (an Airflow run deleted, say) stops counting after PENDING_MAX_AGE.
 PENDING = """
     status IN ('queued', 'running') AND requested_at > now() - %(max_age)s::interval
     AND NOT EXISTS (SELECT 1 FROM lascopf_executions e WHERE e.execution_id = r.request_id)
@@ -112,6 +112,12 @@ def fail_unfinished_run_requests(conn: psycopg.Connection, launcher: str, messag
                         " WHERE launcher = %s AND status IN ('queued', 'running')"
                         " AND (%s::uuid[] IS NULL OR request_id = ANY(%s::uuid[]))",
                         (message, launcher, request_ids, request_ids)).rowcount
+
+
+def unfinished_run_requests(conn: psycopg.Connection, launcher: str) -> list[tuple[uuid.UUID, str]]:
+    """(request id, run key) of a launcher's queued or running requests."""
+    return conn.execute("SELECT request_id, run_key FROM lascopf_run_requests WHERE launcher = %s"
+                        " AND status IN ('queued', 'running') ORDER BY requested_at", (launcher,)).fetchall()
 
 
 def record_call(conn: psycopg.Connection, caller: str, action: str, status: int, detail: dict) -> None:

@@ -1,7 +1,8 @@
 """Queueing a LASCOPF run from the API: through Airflow's REST API when `AIRFLOW_API_URL` is set
-(the run id is chosen here, so the execution id is known before the run starts), otherwise on a
-worker thread in the API process (one run at a time, in order). Either way a row in
-`lascopf_run_requests` says where the request stands."""
+(the run id is chosen here, so the execution id is known before the run starts; the run is then
+followed to its end), otherwise on a worker thread in the API process (one run at a time, in order).
+Either way a row in `lascopf_run_requests` says where the request stands, up to `succeeded` or
+`failed` with the reason."""
 
 from __future__ import annotations
 
@@ -41,15 +42,27 @@ class RunOrder:
 
 
 class AirflowRuns:
+    """Runs started through Airflow's REST API and followed there (`AirflowRunFollower`); requests a
+    previous API process left unfinished are followed again on start."""
+
     name = "airflow"
 
     def __init__(self, settings: Settings, pool: ConnectionPool) -> None:
+        from data_engineering.api.run_follower import AirflowRunFollower
         from data_engineering.ingestion.reopt import AirflowApiLauncher
 
         password = settings.airflow_password.get_secret_value() if settings.airflow_password else ""
         self._airflow = AirflowApiLauncher(settings.airflow_api_url or "", settings.airflow_username or "", password,
                                            DAG_ID)
         self._pool = pool
+        self.follower = AirflowRunFollower(self._airflow.client, pool, DAG_ID, settings.api_run_poll_s)
+
+    def recover(self) -> int:
+        with self._pool.connection() as conn:
+            unfinished = queries.unfinished_run_requests(conn, self.name)
+        for request_id, run_key in unfinished:
+            self.follower.follow(request_id, run_key.split("/", 1)[1])
+        return len(unfinished)
 
     def __call__(self, order: RunOrder) -> None:
         try:
@@ -59,6 +72,10 @@ class AirflowRuns:
             with self._pool.connection() as conn:
                 queries.update_run_request(conn, order.execution_id, "failed", f"Airflow refused the run: {exc}")
             raise
+        self.follower.follow(order.execution_id, order.run_id)
+
+    def shutdown(self) -> None:
+        self.follower.stop()
 
 
 class InProcessRuns:

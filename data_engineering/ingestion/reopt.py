@@ -1,6 +1,9 @@
 """Re-optimisation trigger: the ingest worker hands it every batch of newly stored rows; it starts
 a `lascopf_dispatch` run when the system load has moved more than a threshold since the last run it
 started, or when a topology event (a branch or unit switched) arrives, at most once per cooldown.
+A load-triggered window ends at the latest complete dispatch interval of the batch (while catching
+up a backlog, the deviation can be minutes older than the newest stored data); a topology-triggered
+one at the switch itself, so the network model in force at the window's end has it.
 
 How a run starts is pluggable: the Airflow REST API in the compose stack (`AirflowApiLauncher`),
 or a direct in-process call of the pipeline in the embedded mode (`InProcessLauncher`). Either runs
@@ -14,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,8 +36,9 @@ class TriggerEvent:
 
 class ReoptimisationTrigger:
     def __init__(self, launch: Callable[[TriggerEvent], None], deviation_pct: float, cooldown_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 interval: timedelta, clock: Callable[[], float] = time.monotonic) -> None:
         self.launch = launch
+        self.interval = interval
         self.deviation_pct = deviation_pct
         self.cooldown_s = cooldown_s
         self.clock = clock
@@ -71,16 +75,23 @@ class ReoptimisationTrigger:
         if loads.num_rows == 0:
             return None
         totals = loads.group_by("ts").aggregate([("p_mw", "sum")]).sort_by("ts")
-        for ts, total in zip(totals["ts"].to_pylist(), totals["p_mw_sum"].to_pylist(), strict=True):
+        times, values = totals["ts"].to_pylist(), totals["p_mw_sum"].to_pylist()
+        for total in values:
             if self.reference_mw is None:
                 self.reference_mw = total
                 continue
             change = 100 * abs(total - self.reference_mw) / max(self.reference_mw, 1e-9)
             if change > self.deviation_pct:
                 reason = f"system load {total:,.1f} MW moved {change:.1f} % from {self.reference_mw:,.1f} MW"
-                self.reference_mw = total
-                return TriggerEvent(reason, ts)
+                self.reference_mw = values[-1]  # the load the run will see
+                return TriggerEvent(reason, self._complete_until(times[-1]))
         return None
+
+    def _complete_until(self, latest: datetime) -> datetime:
+        """The end of the latest interval that the stored data covers (interval boundaries count from
+        the epoch, as the pipeline's `floor`)."""
+        epoch = datetime(1970, 1, 1, tzinfo=latest.tzinfo)
+        return latest - (latest - epoch) % self.interval
 
 
 class BackgroundLauncher:
@@ -174,31 +185,21 @@ class InProcessLauncher:
 
 
 class AirflowApiLauncher:
-    """Starts a `lascopf_dispatch` run through Airflow 3's REST API (token from `/auth/token`),
-    with the trigger's reason and window end in the run conf."""
+    """Starts a `lascopf_dispatch` run through Airflow 3's REST API, with the trigger's reason and
+    window end in the run conf."""
 
     def __init__(self, api_url: str, username: str, password: str, dag_id: str = "lascopf_dispatch",
                  timeout_s: float = 10.0) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.username, self.password, self.dag_id = username, password, dag_id
-        self.timeout_s = timeout_s
+        from data_engineering.pipelines.airflow_api import AirflowClient
+
+        self.client = AirflowClient(api_url, username, password, timeout_s)
+        self.dag_id = dag_id
 
     def __call__(self, event: TriggerEvent) -> None:
         self.start_run({"window_end": event.window_end.isoformat(), "reason": event.reason})
 
     def start_run(self, conf: dict, run_id: str | None = None) -> str:
-        """POST a DAG run (with `run_id` when given, so the caller knows its execution id); its id."""
-        import httpx
-
-        body: dict = {"logical_date": None, "conf": conf}
-        if run_id:
-            body["dag_run_id"] = run_id
-        with httpx.Client(base_url=self.api_url, timeout=self.timeout_s) as client:
-            token = client.post("/auth/token", json={"username": self.username, "password": self.password})
-            token.raise_for_status()
-            response = client.post(f"/api/v2/dags/{self.dag_id}/dagRuns", json=body,
-                                   headers={"Authorization": f"Bearer {token.json()['access_token']}"})
-            response.raise_for_status()
-            started = response.json().get("dag_run_id", run_id)
-            log.info("Airflow run %s started: %s", started, conf.get("reason", ""))
-            return started
+        """Start a DAG run (with `run_id` when given, so the caller knows its execution id); its id."""
+        started = self.client.trigger(self.dag_id, conf, run_id)
+        log.info("Airflow run %s started: %s", started, conf.get("reason", ""))
+        return started

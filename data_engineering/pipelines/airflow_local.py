@@ -54,17 +54,21 @@ class DagRunOutcome:
     state: str
     tasks: dict[str, str]  # task id (with map index) → state
     xcom: dict[str, object]
+    tries: dict[str, int]  # task id (with map index) → attempts made
 
     @property
     def ok(self) -> bool:
         return self.state == "success"
 
 
-def run_dag(dag_id: str, logical_date: datetime, conf: dict | None = None) -> DagRunOutcome:
+def run_dag(dag_id: str, logical_date: datetime | None, conf: dict | None = None,
+            run_after: datetime | None = None) -> DagRunOutcome:
     """`dag.test()` one run; the states of the run and of every task, and the tasks' return values.
-    The run id follows from the logical date, so running the same date again reruns that run."""
+    The run id follows from the logical date (else from `run_after`), so running the same date again
+    reruns that run. `logical_date=None` is a run as Airflow 3's REST API starts one by default: no
+    logical date, no data interval, asked for at `run_after`."""
     dag = load_dag(dag_id)
-    run = dag.test(logical_date=logical_date, run_after=logical_date, run_conf=conf)
+    run = dag.test(logical_date=logical_date, run_after=run_after or logical_date, run_conf=conf)
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
@@ -72,10 +76,12 @@ def run_dag(dag_id: str, logical_date: datetime, conf: dict | None = None) -> Da
         return row.task_id if row.map_index < 0 else f"{row.task_id}[{row.map_index}]"
 
     with create_session() as session:
-        tasks = {label(ti): _state(ti.state) for ti in run.get_task_instances(session=session)}
+        instances = run.get_task_instances(session=session)
+        tasks = {label(ti): _state(ti.state) for ti in instances}
+        tries = {label(ti): ti.try_number for ti in instances}
         xcom = {label(row): row.value for row in
                 session.query(XComModel).filter(XComModel.dag_id == dag_id, XComModel.run_id == run.run_id)}
-    return DagRunOutcome(dag_id, run.run_id, _state(run.state), tasks, xcom)
+    return DagRunOutcome(dag_id, run.run_id, _state(run.state), tasks, xcom, tries)
 
 
 def _state(state: object) -> str:

@@ -1,18 +1,14 @@
-"""What a DAG task needs from Airflow: the run it belongs to and the platform's servers. Kept here
-so DAG files stay wiring."""
+"""What a DAG task needs from Airflow: the run it belongs to, its window and the platform's servers.
+Kept here so DAG files stay wiring."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any
 
 from data_engineering.pipelines.dispatch import DispatchRun
 from data_engineering.runtime import Platform, connect_platform
 from data_engineering.settings import Settings
-from data_engineering.validation.gate import QualityGateFailed
-
-T = TypeVar("T")
 
 
 def platform() -> Platform:
@@ -23,21 +19,27 @@ def run_key(context: dict[str, Any]) -> str:
     return f"{context['dag'].dag_id}/{context['run_id']}"
 
 
+def _instant(value: datetime | str) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def run_window(context: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The one place a task learns its window: `window_end` (and `window_start`) in the run's conf,
+    what the re-optimisation trigger and the API send; else the data interval when the run has one;
+    else the instant the run was asked for. Airflow 3 runs triggered through the REST API have no
+    logical date and so no data interval: start == end then, and each DAG widens it as it needs."""
+    run = context["dag_run"]
+    conf = run.conf or {}
+    if conf.get("window_end"):
+        end = _instant(conf["window_end"])
+        return (_instant(conf["window_start"]) if conf.get("window_start") else end), end
+    if run.data_interval_end is not None:
+        return _instant(run.data_interval_start or run.data_interval_end), _instant(run.data_interval_end)
+    at = _instant(run.run_after or run.start_date)
+    return at, at
+
+
 def dispatch_run(context: dict[str, Any]) -> DispatchRun:
-    """The window ends at the run's data interval end (the logical date for a manual run), or at
-    `window_end` in the run's conf (what the re-optimisation trigger sends)."""
-    conf = (context.get("dag_run") and context["dag_run"].conf) or {}
-    end = conf.get("window_end")
-    window_end = datetime.fromisoformat(end) if end else context["data_interval_end"]
-    return DispatchRun(run_key(context), window_end)
-
-
-def fail_without_retry_on_bad_data(step: Callable[[], T]) -> T:
-    """A failed quality gate fails the task for good: bad data does not get better on retry, and
-    the reason (with the Data Docs key) is the task's error in the Airflow UI."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    try:
-        return step()
-    except QualityGateFailed as exc:
-        raise AirflowFailException(str(exc)) from exc
+    """The dispatch window ends where the run's window ends."""
+    return DispatchRun(run_key(context), run_window(context)[1])

@@ -40,6 +40,11 @@ class DispatchRun:
         return self.window_end - timedelta(minutes=minutes), self.window_end
 
 
+class TooFewLiveIntervals(ValueError):
+    """The live window holds fewer complete intervals than DISPATCH_MIN_LIVE_INTERVALS: a run
+    dispatching on seconds of data would pass off the history's forecast as a live dispatch."""
+
+
 def _interval(platform: Platform) -> pd.Timedelta:
     return pd.Timedelta(minutes=platform.settings.dispatch_interval_minutes)
 
@@ -95,6 +100,12 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
     s, interval = platform.settings, _interval(platform)
     meters, cleaning = clean_ami(get_frame(platform.lake, extracted["ami"]), interval,
                                  pd.Timedelta(seconds=s.dispatch_allowed_lateness_s))
+    live = meters["interval_start"].nunique() if not meters.empty else 0
+    if live < s.dispatch_min_live_intervals:
+        raise TooFewLiveIntervals(
+            f"the window {extracted['window_start']} to {extracted['window_end']} holds {live} complete interval(s) "
+            f"of AMI readings, DISPATCH_MIN_LIVE_INTERVALS is {s.dispatch_min_live_intervals} (incomplete: "
+            f"{', '.join(cleaning.incomplete_intervals) or 'none'}; {cleaning.readings} readings)")
     window = clean_scada(get_frame(platform.lake, extracted["scada"]))
     history = clean_scada(get_frame(platform.lake, extracted["history"]))
     observed, factors = observed_bus_load(scada_bus_load(window, interval), ami_bus_load(meters))

@@ -75,17 +75,23 @@ def _records(frame: pd.DataFrame, source: Source) -> list[dict]:
 
 
 def load_file(platform: Platform, key: str) -> LandingOutcome:
+    """Load one landing file, or reject it with the reason: a file under no source's folder, one
+    that cannot be read, and one that fails the gate are recorded and moved to `rejected/`, so the
+    other files' outcomes still reach the run's summary and the next run does not meet it again."""
     s, lake = platform.settings, platform.lake
-    relative = key[len(s.landing_prefix):]
-    source_name = relative.split("/", 1)[0]
-    sources = platform.sources
-    if source_name not in sources:
-        raise ValueError(f"{key}: landing files go under {s.landing_prefix}<source>/, one of {sorted(sources)}")
-    source = sources[source_name]
+    source_name = key[len(s.landing_prefix):].rpartition("/")[0].split("/", 1)[0]
     data = lake.get(key)
     digest = hashlib.sha256(data).hexdigest()
-    frame = _read(key, data, source)
-    envelope = orjson.dumps({source.batch_field: _records(frame, source)}, option=orjson.OPT_SERIALIZE_NUMPY)
+    source = platform.sources.get(source_name)
+    if source is None:
+        return _finish(platform, key, data, digest, source_name, "rejected", 0, 0, 0, None,
+                       f"not under {s.landing_prefix}<source>/ for a source of {sorted(platform.sources)}")
+    try:
+        frame = _read(key, data, source)
+        envelope = orjson.dumps({source.batch_field: _records(frame, source)}, option=orjson.OPT_SERIALIZE_NUMPY)
+    except (ValueError, TypeError) as exc:  # pandas, pyarrow and orjson errors among them
+        return _finish(platform, key, data, digest, source.name, "rejected", 0, 0, 0, None,
+                       f"unreadable as {source.name} {key.rsplit('.', 1)[-1]}: {type(exc).__name__}: {exc}")
     good, _, dead, _ = MessageDecoder(source).decode(envelope, Coordinates(key, 0, 0))
     log.info("%s: %d rows, %d pass the %s contract, %d dead-lettered", key, len(frame), len(good), source.name,
              len(dead))
@@ -101,14 +107,14 @@ def load_file(platform: Platform, key: str) -> LandingOutcome:
             try:
                 gate(platform, key, [(_suite(platform, source), batch)], (None, None), quality_run_id, PIPELINE)
             except QualityGateFailed as exc:
-                return _finish(platform, key, data, digest, source, "rejected", 0, len(dead), 0, quality_run_id,
-                               str(exc))
+                return _finish(platform, key, data, digest, source.name, "rejected", 0, len(dead), 0,
+                               quality_run_id, str(exc))
         writes, objects, dead = writer.write(batch_id, {} if rows is None else {source: rows}, dead)
         write_objects(lake, objects)
         writer.mark_written([o.key for o in objects])
     inserted = sum(w.inserted for w in writes)
     duplicates = sum(w.duplicates for w in writes)
-    return _finish(platform, key, data, digest, source, "loaded", inserted, len(dead), duplicates,
+    return _finish(platform, key, data, digest, source.name, "loaded", inserted, len(dead), duplicates,
                    quality_run_id if good else None)
 
 
@@ -134,18 +140,19 @@ def _prepare(platform: Platform, source: Source, batch: pd.DataFrame) -> pd.Data
     return prepare_ami(batch.merge(topology, on="meter_id", how="left"))
 
 
-def _finish(platform: Platform, key: str, data: bytes, digest: str, source: Source, status: str, loaded: int,
+def _finish(platform: Platform, key: str, data: bytes, digest: str, source: str, status: str, loaded: int,
             dead: int, duplicates: int, quality_run_id: uuid.UUID | None, reason: str = "") -> LandingOutcome:
-    """Record the file as taken and move it out of the landing prefix (copy, then delete)."""
+    """Record the file as taken (with the reason when rejected) and move it out of the landing
+    prefix (copy, then delete)."""
     lake = platform.lake
     target = ("archive/" if status == "loaded" else "rejected/") + key
     lake.put(target, data)
     with platform.db.transaction() as conn:
         conn.execute("INSERT INTO landing_files (object_key, content_sha256, source, status, rows_loaded,"
-                     " rows_dead_lettered, quality_run_id, archived_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                     " ON CONFLICT (object_key) DO NOTHING",
-                     (key, digest, source.name, status, loaded, dead, quality_run_id, target))
+                     " rows_dead_lettered, quality_run_id, archived_key, reason)"
+                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (object_key) DO NOTHING",
+                     (key, digest, source, status, loaded, dead, quality_run_id, target, reason or None))
     lake.delete(key)
-    outcome = LandingOutcome(key, source.name, status, loaded, dead, duplicates, reason)
+    outcome = LandingOutcome(key, source, status, loaded, dead, duplicates, reason)
     (log.warning if status == "rejected" else log.info)("%s → %s: %s", key, target, outcome)
     return outcome

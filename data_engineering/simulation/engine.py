@@ -55,6 +55,7 @@ class SimulationConfig:
     scada_interval_s: float = 5.0
     weather_interval_s: float = 60.0
     topic_prefix: str = ""
+    first_seq: int = 0  # every meter's first seq: where the previous run's stored readings left off
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Simulator:
         masks = self._disturbance_masks()
         pending: dict[int, list[dict]] = {}
         next_flush = rng.uniform(0, 1, size=len(f.pole_ids)) * np.array([link.batch_interval_s for link in self._links])
-        seq = np.zeros(f.n_meters, dtype=np.int64)
+        seq = np.full(f.n_meters, cfg.first_seq, dtype=np.int64)
         freq = cfg.nominal_frequency_hz
         scada_every = max(1, int(round(cfg.scada_interval_s * cfg.rate_hz)))
         weather_every = max(1, int(round(cfg.weather_interval_s * cfg.rate_hz)))

@@ -350,3 +350,11 @@ class TelemetryWriter:
                 self.conn.execute(
                     "UPDATE lake_objects SET status = 'written', written_at = now() WHERE object_key = ANY(%s)",
                     (list(keys),))
+
+
+def next_meter_seq(conn: psycopg.Connection) -> int:
+    """Where a new simulator run starts every meter's `seq`: one past the highest stored (the key
+    table's index leads with `seq`: one probe of its right edge, however many readings are stored).
+    Each meter's counter keeps increasing across runs; the jump is a gap, as a missed sample leaves."""
+    highest = conn.execute("SELECT max(seq) FROM ami_reading_keys").fetchone()[0]
+    return 0 if highest is None else int(highest) + 1

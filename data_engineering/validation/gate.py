@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data_engineering.validation.gx import load_gx
 from data_engineering.validation.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ class GateResult:
         return "; ".join(o.describe() for o in self.failures) or "all expectations met"
 
 
-class QualityGateFailed(RuntimeError):
-    """A batch failed its expectations; the result is stored before this is raised."""
+class QualityGateFailed(ValueError):
+    """A batch failed its expectations; the result is stored before this is raised. Bad data, so a
+    `ValueError`: pipelines do not retry it."""
 
     def __init__(self, result: GateResult, docs_key: str | None) -> None:
         self.result = result
@@ -77,11 +79,10 @@ def _outcome(suite: str, r) -> ExpectationOutcome:  # noqa: ANN001 - GX's Expect
 
 def run_gate(batches: list[tuple[SuiteSpec, pd.DataFrame]], quality_run_id: uuid.UUID | None = None) -> GateResult:
     """Validate each `(suite, frame)`; GX progress bars off, Data Docs built."""
-    import great_expectations as gx
+    gx = load_gx()
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # it narrates every config save at INFO
     run_id = quality_run_id or uuid.uuid4()
     outcomes: list[ExpectationOutcome] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from data_engineering.contracts.spec import RecordSpec
 from data_engineering.solver.case import Case
+from data_engineering.validation.gx import load_gx
 
 
 @dataclass(frozen=True)
@@ -35,19 +36,13 @@ class QualityLimits:
     scada_voltage_band_pu: tuple[float, float] = (0.9, 1.1)
 
 
-def _gx():  # noqa: ANN202 - great_expectations takes seconds to import: only when a gate runs
-    import great_expectations as gx
-
-    return gx
-
-
 def contract_suite(name: str, spec: RecordSpec) -> SuiteSpec:
     return SuiteSpec(name, contract_expectations(spec))
 
 
 def contract_expectations(spec: RecordSpec, columns: tuple[str, ...] | None = None) -> list:
     """Not-null for required fields, ranges for bounded numbers, value sets for enums."""
-    e = _gx().expectations
+    e = load_gx().expectations
     out = []
     for f in spec.fields:
         if columns is not None and f.name not in columns:
@@ -74,7 +69,7 @@ def prepare_ami(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ami_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
-    e = _gx().expectations
+    e = load_gx().expectations
     critical = ("event_ts", "meter_id", "pole_id", "seq", "voltage_v", "power_kw")
     expectations = contract_expectations(spec, critical + ("current_a", "reactive_kvar", "freq_hz"))
     lo, hi = limits.voltage_band_pu
@@ -93,7 +88,7 @@ def ami_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
 
 
 def scada_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
-    e = _gx().expectations
+    e = load_gx().expectations
     lo, hi = limits.scada_voltage_band_pu
     f0, df = limits.nominal_frequency_hz, limits.frequency_band_hz
     return SuiteSpec("scada_measurements", [*contract_expectations(spec),
@@ -125,7 +120,7 @@ def case_tables(case: Case) -> dict[str, pd.DataFrame]:
 def case_suites() -> list[SuiteSpec]:
     """Bus balance plausibility (load within the fleet's limits, no negative bus load), generator
     limits consistent (Pmin ≤ P0 ≤ Pmax, ramps positive), branch data usable."""
-    e = _gx().expectations
+    e = load_gx().expectations
     specs = {
         "case_intervals": [
             e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="pmax_mw", column_B="load_mw", or_equal=True),

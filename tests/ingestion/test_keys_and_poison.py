@@ -129,7 +129,7 @@ def test_an_unreachable_airflow_costs_ingestion_nothing(database, kafka_bootstra
                           lake)
     closed = AirflowApiLauncher(f"http://127.0.0.1:{free_port()}", "u", "p", timeout_s=2)
     launcher = BackgroundLauncher(closed, worker.metrics.reopt_launch_failures, backoff_s=0.1, backoff_max_s=0.2)
-    worker.on_stored = ReoptimisationTrigger(launcher, deviation_pct=5, cooldown_s=0)
+    worker.on_stored = ReoptimisationTrigger(launcher, deviation_pct=5, cooldown_s=0, interval=timedelta(minutes=5))
     stats = worker.run(idle_exit_s=2.0)
     launcher.close()
     assert stats.records == 1

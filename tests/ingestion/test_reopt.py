@@ -37,7 +37,8 @@ class Clock:
 
 def _trigger(clock: Clock) -> tuple[ReoptimisationTrigger, list[TriggerEvent]]:
     launched: list[TriggerEvent] = []
-    return ReoptimisationTrigger(launched.append, deviation_pct=5.0, cooldown_s=60.0, clock=clock), launched
+    return ReoptimisationTrigger(launched.append, deviation_pct=5.0, cooldown_s=60.0, interval=timedelta(minutes=5),
+                                  clock=clock), launched
 
 
 def test_small_load_moves_do_not_trigger_and_a_large_one_does() -> None:
@@ -47,6 +48,16 @@ def test_small_load_moves_do_not_trigger_and_a_large_one_does() -> None:
     assert event is not None and launched == [event]
     assert "106.0 MW" in event.reason and "6.0 %" in event.reason and event.window_end == T0
     assert trigger.reference_mw == 106.0  # the next deviation is measured from here
+
+
+def test_a_backlog_window_ends_at_the_latest_complete_interval_not_at_the_deviation() -> None:
+    """Catching up 12 minutes of backlog in one batch: the load moves in its first seconds, and the
+    run's window ends at the last interval boundary the batch's data reaches (12:10), not there."""
+    trigger, launched = _trigger(Clock())
+    trigger([_scada(100.0)])
+    event = trigger([_scada(*([100.0, 110.0] + [111.0] * 142))])  # 144 totals 5 s apart: 12:00:00 to 12:11:55
+    assert event is not None and event.window_end == T0 + timedelta(minutes=10)
+    assert trigger.reference_mw == 111.0  # the load the run sees, not the first that moved
 
 
 def test_a_topology_event_triggers_at_once_and_the_cooldown_holds_the_next() -> None:

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer
 
 from data_engineering.pipelines.airflow_local import run_dag
 from data_engineering.pipelines.artifacts import execution_id
+from data_engineering.pipelines.dispatch import DispatchRun, TooFewLiveIntervals, transform
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.solve import solve_lascopf
 from data_engineering.storage.case_store import read_case_objects
@@ -175,7 +176,8 @@ def test_a_topology_event_starts_a_dispatch_in_process_with_the_branch_out(world
         conn.execute("INSERT INTO topology_events (ts, element_type, element_id, in_service, reason, received_ts,"
                      " ingest_batch) VALUES (%s, 'branch', '2-4', false, 'maintenance', now(), 0)", (switched,))
     launcher = InProcessLauncher(world.platform)
-    trigger = ReoptimisationTrigger(launcher, deviation_pct=5.0, cooldown_s=300.0)
+    trigger = ReoptimisationTrigger(launcher, deviation_pct=5.0, cooldown_s=300.0,
+                                    interval=timedelta(minutes=5))
     rows = pa.Table.from_pylist([{"ts": switched, "element_type": "branch", "element_id": "2-4", "in_service": False}])
     event = trigger([SourceWrite("topology", 1, 1, rows)])
     assert event is not None and event.reason == "topology: branch 2-4 out of service"
@@ -189,3 +191,54 @@ def test_a_topology_event_starts_a_dispatch_in_process_with_the_branch_out(world
     assert "outage 2-4" not in {c.label for c in case.contingencies}
     with db.transaction() as conn:  # later tests see the network whole again
         conn.execute("DELETE FROM topology_events WHERE element_id = '2-4'")
+
+
+def test_a_dispatch_without_a_logical_date_ends_its_window_when_it_was_triggered(world: World) -> None:
+    """As Airflow 3's REST API starts a manual run by default: no logical date, so no data interval."""
+    db = world.platform.db
+    outcome = run_dag("lascopf_dispatch", None, run_after=world.window_end)
+    assert outcome.ok, outcome.tasks
+    row = stored(db, "SELECT status, window_end FROM lascopf_executions WHERE execution_id = %s",
+                 (uuid.UUID(outcome.xcom["store"]),)).iloc[0]
+    assert row.status == "optimal" and row.window_end == world.window_end
+
+
+def test_ami_analytics_without_a_logical_date_takes_the_hour_before_the_trigger(world: World) -> None:
+    outcome = run_dag("ami_analytics", None, run_after=world.window_end)
+    assert outcome.ok, outcome.tasks
+    sags = stored(world.platform.db, "SELECT DISTINCT pole_id FROM voltage_sag_events")
+    assert set(sags.pole_id) == {SAG.pole_id}
+
+
+def test_a_dispatch_on_seconds_of_live_data_fails_at_once_and_says_so(world: World) -> None:
+    """30 s into the live data the window holds no complete interval: transform fails on its first
+    try with the reason, instead of dispatching on the history's forecast."""
+    outcome = run_dag("lascopf_dispatch", None, run_after=START + timedelta(seconds=30))
+    assert outcome.state == "failed"
+    assert (outcome.tasks["validate"], outcome.tasks["transform"], outcome.tries["transform"]) == \
+        ("success", "failed", 1)
+    run_key = f"lascopf_dispatch/{outcome.run_id}"
+    assert stored(world.platform.db, "SELECT count(*) AS n FROM lascopf_executions WHERE run_key = %s",
+                  (run_key,)).n[0] == 0
+    with pytest.raises(TooFewLiveIntervals, match="holds 0 complete interval"):  # the reason the task failed with
+        transform(world.platform, DispatchRun(run_key, START + timedelta(seconds=30)), outcome.xcom["extract"])
+
+
+def test_a_misplaced_landing_file_is_rejected_with_its_reason_and_the_others_still_load(world: World) -> None:
+    db, lake, prefix = world.platform.db, world.platform.lake, world.platform.settings.landing_prefix
+    header = "ts,element_type,element_id,bus_id,p_mw,q_mvar,vm_pu,va_deg,freq_hz,quality_code"
+    lake.put(f"{prefix}unknown/foo.csv", f"{header}\n2026-11-02T00:00:00Z,load,L2,2,21.7,12.7,,,,good".encode())
+    lake.put(f"{prefix}scada/good.csv", f"{header}\n2026-11-02T00:00:00Z,load,L3,3,30.1,10.2,,,,good".encode())
+    outcome = run_dag("lascopf_daily_ingest", START + timedelta(days=3))
+    assert outcome.state == "failed" and outcome.tasks["summarise"] == "failed"
+    assert {t: s for t, s in outcome.tasks.items() if t.startswith("load[")} == {"load[0]": "success",
+                                                                                  "load[1]": "success"}
+    files = stored(db, "SELECT object_key, source, status, rows_loaded, reason, archived_key FROM landing_files"
+                       " WHERE object_key IN (%s, %s) ORDER BY object_key",
+                   (f"{prefix}scada/good.csv", f"{prefix}unknown/foo.csv")).to_dict("records")
+    assert [(f["source"], f["status"], f["rows_loaded"]) for f in files] == [("scada", "loaded", 1),
+                                                                            ("unknown", "rejected", 0)]
+    assert f"not under {prefix}<source>/" in files[1]["reason"] and files[0]["reason"] is None
+    assert lake.exists(f"rejected/{prefix}unknown/foo.csv") and not lake.exists(f"{prefix}unknown/foo.csv")
+    again = run_dag("lascopf_daily_ingest", START + timedelta(days=4))
+    assert again.ok and again.xcom["list_landing_files"] == []

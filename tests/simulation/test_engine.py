@@ -82,3 +82,13 @@ def test_sag_shapes_voltage_and_duration(grid):
     assert sorted({r["seq"] for r in low}) == [10, 11, 12, 13, 14]
     assert np.allclose([r["voltage_v"] / 240 for r in low], 0.6, atol=0.02)
     assert all(r["quality_flags"] == ["voltage_sag"] for r in low)
+
+
+def test_every_meter_starts_at_the_first_seq_given(grid):
+    messages, report = _messages(grid, first_seq=1_000, ideal_backhaul=True, missing_prob=0.0)
+    readings = [r for t, _, v in messages if t == "ami.readings" for r in orjson.loads(v)["readings"]]
+    first = {}
+    for r in readings:
+        first[r["meter_id"]] = min(first.get(r["meter_id"], r["seq"]), r["seq"])
+    assert len(first) == 40 and set(first.values()) == {1_000}
+    assert max(r["seq"] for r in readings) == 1_000 + 59
