@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -36,6 +37,7 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=4.0, help="simulated seconds per second")
     parser.add_argument("--kill-every", type=float, default=60.0, help="seconds between worker kills (mean)")
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's S3 server logs every request
     plan = SoakPlan(duration_s=args.minutes * 60, meters=args.meters, speed=args.speed, kill_every_s=args.kill_every)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lascopf-soak-") as tmp:
