@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from kafka import KafkaProducer
 
 from data_engineering.contracts.telemetry import telemetry_sources
 from data_engineering.ingestion.worker import IngestStats, IngestWorker, WorkerConfig
 from data_engineering.simulation.engine import SimulationConfig, SimulationReport, Simulator
 from data_engineering.simulation.publish import make_producer, publish
+from data_engineering.storage.archive import read_source
 from data_engineering.storage.database import Database
 from data_engineering.storage.lake import Lake
 
@@ -61,5 +60,4 @@ def stored(db: Database, query: str, params: tuple = ()) -> pd.DataFrame:
 
 
 def lake_table(lake: Lake, source: str) -> pa.Table:
-    tables = [pq.read_table(io.BytesIO(lake.get(key))) for key in lake.list(f"source={source}/")]
-    return pa.concat_tables(tables) if tables else pa.table({})
+    return read_source(lake, source)

@@ -21,3 +21,7 @@ class DeadLetter:
     key: bytes | None = None
     envelope: bytes | None = None  # a batch item's envelope fields (gateway id, backhaul, sent time) as JSON
     natural_key: dict | None = None  # conflicting_duplicate: the key the stored version is found by
+
+    def __post_init__(self) -> None:
+        # The reason's detail may echo the offending value; PostgreSQL's text cannot hold NUL.
+        object.__setattr__(self, "detail", self.detail.replace("\x00", "\\x00"))

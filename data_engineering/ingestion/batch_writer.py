@@ -10,7 +10,6 @@ the lake answers, while the rows, already durable, let the offsets be committed)
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -134,8 +133,8 @@ class BatchWriter:
 
         def conflict_letters(source: Source, _table: pa.Table, conflicts: list[Conflict]) -> list[DeadLetter]:
             taken = records[source.topic]
-            return [dataclasses.replace(taken.dead_letter(source, c.row, "conflicting_duplicate", c.detail),
-                                        natural_key=c.natural_key) for c in conflicts]
+            return [taken.dead_letter(source, c.row, "conflicting_duplicate", c.detail, c.natural_key)
+                    for c in conflicts]
 
         return self.writer.write(batch_id, tables, dead, conflict_letters)
 

@@ -44,12 +44,13 @@ class Taken:
         return Taken([self.records[i] for i in rows], [self.received_ms[i] for i in rows],
                      [self.origins[i] for i in rows])
 
-    def dead_letter(self, source: Source, row: int, reason: str, detail: str) -> DeadLetter:
+    def dead_letter(self, source: Source, row: int, reason: str, detail: str,
+                    natural_key: dict | None = None) -> DeadLetter:
         """Record `row` as a dead letter: its own original bytes (the batch item, or the message)."""
         origin, item = self.origins[row]
         payload = origin.value if item < 0 else orjson.dumps(orjson.loads(origin.value)[source.batch_field][item])
         return DeadLetter(source.name, origin.at.topic, origin.at.partition, origin.at.offset, item, reason,
-                          detail.replace("\x00", "\\x00"), payload, origin.at.key, origin.envelope)
+                          detail, payload, origin.at.key, origin.envelope, natural_key)
 
 
 class RecordBuffer:

@@ -145,5 +145,5 @@ def _error(check: Callable, record: Any) -> tuple[str, str] | None:
     try:
         check(record)
     except fastjsonschema.JsonSchemaValueException as exc:
-        return _REASON_BY_RULE.get(exc.rule, "invalid_value"), exc.message.replace("\x00", "\\x00")
+        return _REASON_BY_RULE.get(exc.rule, "invalid_value"), exc.message
     return None

@@ -9,7 +9,6 @@ variant in the test suite. Servers are real local processes on loopback ports.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import random
@@ -26,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
 
@@ -40,6 +38,7 @@ from data_engineering.ingestion.poison import ANY_REASON, Expected, PoisonProduc
 from data_engineering.ingestion.topics import ensure_topics
 from data_engineering.simulation.engine import SimulationConfig, SimulationReport, Simulator
 from data_engineering.simulation.publish import make_producer, publish
+from data_engineering.storage.archive import read_source
 from data_engineering.storage.database import Database
 from data_engineering.storage.lake import Lake, S3Lake
 from data_engineering.storage.migrations import migrate
@@ -318,11 +317,8 @@ def _keys(rows: list[tuple]) -> tuple[set[tuple], int]:
 
 
 def _lake_keys(lake: Lake, source: str, key: tuple[str, ...]) -> list[tuple]:
-    keys: list[tuple] = []
-    for name in lake.list(f"source={source}/"):
-        table = pq.read_table(io.BytesIO(lake.get(name)), columns=list(key))
-        keys.extend(zip(*(table[k].to_pylist() for k in key), strict=True))
-    return keys
+    table = read_source(lake, source, list(key))
+    return list(zip(*(table[k].to_pylist() for k in key), strict=True)) if table.num_rows else []
 
 
 def account(db: Database, lake: Lake, sources: dict, report: SimulationReport, expected: Expected) -> dict:

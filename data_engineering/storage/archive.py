@@ -63,6 +63,12 @@ def write_objects(lake: Lake, plans: list[LakeObjectPlan]) -> None:
         lake.put(plan.key, to_parquet(plan.rows), content_type="application/vnd.apache.parquet")
 
 
+def read_source(lake: Lake, source: str, columns: list[str] | None = None) -> pa.Table:
+    """Every archived row of a source (all its objects, in key order); `columns` to read fewer."""
+    tables = [pq.read_table(io.BytesIO(lake.get(key)), columns=columns) for key in lake.list(f"source={source}/")]
+    return pa.concat_tables(tables) if tables else pa.table({})
+
+
 def reconcile_pending(conn: psycopg.Connection, lake: Lake, sources: dict[str, Source]) -> list[str]:
     """Rebuild the objects of batches whose worker died after committing rows but before writing (or
     confirming) their lake object; `conn` is in autocommit mode. Rewriting an object is harmless."""

@@ -112,7 +112,7 @@ def _index_probes(cur: psycopg.Cursor) -> Iterator[None]:
     cur.execute("SET LOCAL enable_mergejoin = on")
 
 
-def _copy_rows(source: Source, stage: sql.Identifier, table: str, columns: Sequence[str]) -> sql.Composable:
+def _insert_all_but(source: Source, stage: sql.Identifier, table: str, columns: Sequence[str]) -> sql.Composable:
     """A plain INSERT of the staged rows but those listed (the parameter)."""
     return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT s.{} = ANY(%s::bigint[])").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
@@ -290,9 +290,9 @@ class TelemetryWriter:
             left_out = sorted(repeats + (cur.fetchone()[0] or []))
         try:
             with self.conn.transaction():
-                cur.execute(_copy_rows(source, stage, source.key_table, (*source.key, source.time_column)),
+                cur.execute(_insert_all_but(source, stage, source.key_table, (*source.key, source.time_column)),
                             (left_out,))
-                cur.execute(_copy_rows(source, stage, source.table, table.column_names), (left_out,))
+                cur.execute(_insert_all_but(source, stage, source.table, table.column_names), (left_out,))
                 return cur.rowcount, left_out
         except psycopg.errors.UniqueViolation:
             return None, []
@@ -326,7 +326,7 @@ class TelemetryWriter:
         return conflicts
 
     def _insert_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> None:
-        rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail.replace("\x00", "\\x00"),
+        rows = [(d.source, d.topic, d.partition, d.offset, d.item, d.reason, d.detail,
                  d.payload, d.envelope, None if d.natural_key is None else Jsonb(d.natural_key))
                 for d in dead_letters]
         if rows:
