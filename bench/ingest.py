@@ -1,7 +1,7 @@
 """Ingest benchmark: sustained AMI readings/s from Kafka to PostgreSQL + lake, the worker's memory
 over the run, and the ratio to a plain COPY of the same rows measured in the same run.
 
-    python bench/ingest.py [--readings 5000000] [--meters 2000]
+    python bench/ingest.py [--readings 5000000] [--meters 2000] [--meters-per-pole 4] [--writers 2]
 
 Servers are embedded (durable PostgreSQL, Tansu, a lake directory). The topic is filled first
 (untimed); then an ingest worker runs in its own process, scraped through its Prometheus endpoint;
@@ -165,6 +165,8 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=2_000)
     parser.add_argument("--meters-per-pole", type=int, default=4,
                         help="meters behind one gateway: readings per gateway message ≈ this × its batch interval")
+    parser.add_argument("--writers", type=int, default=Settings(_env_file=None).ingest_writers,
+                        help="INGEST_WRITERS for the worker: batches made durable at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lascopf-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
@@ -172,7 +174,8 @@ def main() -> None:
                             kafka_topic_prefix="bench.", kafka_partitions=4)
         platform = open_platform(settings, stack, durable=True, ephemeral=True)
         expected, messages = fill_topic(platform, args.readings, args.meters, args.meters_per_pole)
-        env = platform.env() | {"KAFKA_TOPIC_PREFIX": "bench.", "KAFKA_CONSUMER_GROUP": "bench"}
+        env = platform.env() | {"KAFKA_TOPIC_PREFIX": "bench.", "KAFKA_CONSUMER_GROUP": "bench",
+                                "INGEST_WRITERS": str(args.writers)}
         ingest = run_worker(platform, expected, env)
         baseline = plain_copy(platform, workdir)
         keys = key_claims(platform)
@@ -180,7 +183,7 @@ def main() -> None:
 
     ratio = ingest["readings_per_s"] / baseline["rows_per_s"]
     title = (f"Kafka → PostgreSQL + lake: {expected:,} AMI readings in {messages:,} gateway messages "
-             f"({expected / messages:.1f} readings each), {os.cpu_count()} cores")
+             f"({expected / messages:.1f} readings each), {args.writers} writer(s), {os.cpu_count()} cores")
     table = Table(title=title)
     for col in ("measure", "value"):
         table.add_column(col)
@@ -198,7 +201,8 @@ def main() -> None:
     summary = {k: v for k, v in ingest.items() if k != "samples"} | {
         "copy_rows_per_s": baseline["rows_per_s"], "ratio_to_copy": ratio, "lake_objects": lake_files,
         "key_claim_rows_per_s": keys["rows_per_s"], "key_claim_share_of_ingest": key_share,
-        "readings_per_message": expected / messages, "meters_per_pole": args.meters_per_pole}
+        "readings_per_message": expected / messages, "meters_per_pole": args.meters_per_pole,
+        "writers": args.writers}
     print(json.dumps({"bench": "ingest", **summary}))
 
 

@@ -258,12 +258,14 @@ def ingest(
     idle_exit: Annotated[float | None, typer.Option(help="exit after this many seconds with no messages")] = None,
 ) -> None:
     """Run an ingest worker: Kafka → validation → PostgreSQL + lake, offsets committed last."""
+    from data_engineering.ingestion.worker import tune_gc_for_streaming
     from data_engineering.runtime import open_platform
 
     settings = _settings()
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
         worker = _worker(platform)
+        tune_gc_for_streaming()
         worker.on_stored, launcher = _reoptimisation_trigger(platform, worker.metrics)
         stack.callback(launcher.close)
         worker.install_signal_handlers()

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     ingest_max_poll_records: int = Field(default=500, ge=1, description="Kafka messages per poll")
     ingest_gil_switch_interval_ms: float = Field(default=0.2, gt=0, le=50,
                                                  description="sys.setswitchinterval for the worker process")
-    ingest_writers: int = Field(default=1, ge=1, le=8, description="batches made durable at once, one connection each")
+    ingest_writers: int = Field(default=2, ge=1, le=8, description="batches made durable at once, one connection each")
     ingest_max_lateness_s: float = Field(default=30 * 86_400.0, gt=0,
                                          description="event time accepted this long before arrival (out_of_window)")
     ingest_max_lead_s: float = Field(default=300.0, ge=0, description="event time accepted this long after arrival")

@@ -31,23 +31,26 @@ class Origin:
 
 @dataclass(frozen=True)
 class Taken:
-    """Buffered records handed to the writer: the records, their Kafka timestamps and origins."""
+    """Buffered records handed to the writer: the records, their Kafka timestamps and origins.
+    Flat lists, one entry per record, that share their messages' objects: no container is made
+    per record for the garbage collector to traverse."""
 
     records: list[dict[str, Any]]
     received_ms: list[int]
-    origins: list[tuple[Origin, int]]  # (message, position in it; -1 for a single record)
+    origins: list[Origin]  # the message each record came in
+    items: list[int]  # its position in that message; -1 for a single record
 
     def __len__(self) -> int:
         return len(self.records)
 
     def subset(self, rows: list[int]) -> Taken:
-        return Taken([self.records[i] for i in rows], [self.received_ms[i] for i in rows],
-                     [self.origins[i] for i in rows])
+        return Taken(*([column[i] for i in rows] for column in (self.records, self.received_ms, self.origins,
+                                                                  self.items)))
 
     def dead_letter(self, source: Source, row: int, reason: str, detail: str,
                     natural_key: dict | None = None) -> DeadLetter:
         """Record `row` as a dead letter: its own original bytes (the batch item, or the message)."""
-        origin, item = self.origins[row]
+        origin, item = self.origins[row], self.items[row]
         payload = origin.value if item < 0 else orjson.dumps(orjson.loads(origin.value)[source.batch_field][item])
         return DeadLetter(source.name, origin.at.topic, origin.at.partition, origin.at.offset, item, reason,
                           detail, payload, origin.at.key, origin.envelope, natural_key)
@@ -60,7 +63,7 @@ class RecordBuffer:
         # Timestamps arrive as RFC 3339 text: read as strings, cast once per batch.
         self._read_schema = pa.schema([pa.field(f.name, pa.string() if pa.types.is_timestamp(f.type) else f.type)
                                        for f in self.schema if f.name in source.record.names])
-        self._taken = Taken([], [], [])
+        self._taken = Taken([], [], [], [])
 
     def __len__(self) -> int:
         return len(self._taken)
@@ -70,11 +73,12 @@ class RecordBuffer:
         t = self._taken
         t.records.extend(records)
         t.received_ms.extend([received_ms] * len(records))
-        t.origins.extend(zip([origin] * len(records), items or [-1] * len(records), strict=True))
+        t.origins.extend([origin] * len(records))
+        t.items.extend(items or [-1] * len(records))
 
     def take(self) -> Taken:
         """Hand the buffered records over (to a writer thread) and start afresh."""
-        taken, self._taken = self._taken, Taken([], [], [])
+        taken, self._taken = self._taken, Taken([], [], [], [])
         return taken
 
     def to_arrow(self, taken: Taken, ingest_batch: int) -> pa.Table:

@@ -15,6 +15,7 @@ are already stored, which the natural keys absorb.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import signal
@@ -43,6 +44,17 @@ from data_engineering.storage.telemetry import SourceWrite
 log = logging.getLogger(__name__)
 
 
+def tune_gc_for_streaming(gen0_threshold: int = 100_000) -> None:
+    """Garbage-collector settings for a worker process. The hot path allocates a few dozen objects
+    per record (decoded dicts, strings, floats) and none of them form cycles, yet with the default
+    threshold a collection runs every 700 allocations and a full one keeps walking every buffered
+    record: a quarter of the worker's CPU went there. Freezing what exists at start (modules, the
+    compiled validators) and collecting less often returns that to ingestion; cycles, which only
+    errors and shutdown make, are still collected."""
+    gc.freeze()
+    gc.set_threshold(gen0_threshold, 20, 10)
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     bootstrap_servers: str
@@ -58,7 +70,7 @@ class WorkerConfig:
     max_lead_s: float = 300.0  # … and this long after it (clock skew)
     retry_backoff_s: float = 1.0  # first wait before reconnecting to the database / retrying the lake
     retry_backoff_max_s: float = 15.0
-    writers: int = 1  # batches made durable at once, each on its own connection (committed in order)
+    writers: int = 2  # batches made durable at once, each on its own connection (committed in order)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-import fastjsonschema
+import jsonschema_rs
 import orjson
 import pytest
 from pydantic import ValidationError
@@ -20,7 +20,7 @@ def test_every_simulated_record_satisfies_its_json_schema_and_pydantic_model(sim
     checked = 0
     for delivery in simulated_messages:
         source = by_topic[delivery.topic]
-        validate = fastjsonschema.compile(source.record.json_schema())
+        validate = jsonschema_rs.Draft7Validator(source.record.json_schema(), validate_formats=True).validate
         model = source.record.pydantic_model()
         doc = orjson.loads(delivery.value)
         envelope = {f: doc[e] for e, f in source.envelope_fields.items() if e in doc}
@@ -40,13 +40,11 @@ def test_voltage_bounds_follow_the_nominal_voltage():
     model.model_validate(good)
     with pytest.raises(ValidationError):
         model.model_validate(good | {"voltage_v": 241.0})
-    with pytest.raises(fastjsonschema.JsonSchemaValueException):
-        fastjsonschema.compile(spec.json_schema())(good | {"network_profile": "carrier_pigeon"})
+    assert not jsonschema_rs.Draft7Validator(spec.json_schema()).is_valid(good | {"network_profile": "carrier_pigeon"})
 
 
 @pytest.mark.parametrize("stamp", ["2026-11-21T00:00:00", "2026-11-21 00:00:00Z", "1800-01-01T00:00:00Z",
                                    "2026-11-21T00:00:00.1234567890Z"])
 def test_timestamps_must_be_rfc3339_with_offset_in_a_storable_range(stamp):
-    validate = fastjsonschema.compile(ami_reading().field("event_ts").json_schema())
-    with pytest.raises(fastjsonschema.JsonSchemaValueException):
-        validate(stamp)
+    validator = jsonschema_rs.Draft7Validator(ami_reading().field("event_ts").json_schema(), validate_formats=True)
+    assert not validator.is_valid(stamp)
