@@ -1,6 +1,7 @@
 """Write a batch of telemetry into PostgreSQL in one transaction.
 
-COPY into a per-connection staging table, then `INSERT … SELECT` into the partitioned table:
+COPY (binary, encoded from Arrow by pgpq: nothing is formatted as text here or parsed as text by
+the server) into a per-connection staging table, then `INSERT … SELECT` into the partitioned table:
 bulk-load speed, one row per natural key. A natural key without the time column (a meter's
 `(meter_id, seq)`) is claimed in the source's key table, so a re-send with another event time cannot
 land in another partition; in the common case that takes plain INSERTs (in-batch repeats set aside
@@ -13,25 +14,23 @@ transaction, so a batch is durable whole or not at all.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from functools import cache
 
 import numpy as np
 import orjson
+import pgpq
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from data_engineering.contracts.dead_letter import DeadLetter
-from data_engineering.contracts.spec import Source, stored_columns
+from data_engineering.contracts.spec import Source
 from data_engineering.storage.archive import LakeObjectPlan, plan_objects
 
 STAGE_ROW = "stage_row"  # the staged row's position in the batch's table
@@ -73,32 +72,14 @@ def conflict_letters_from_rows(source: Source, table: pa.Table, conflicts: list[
             for c, row in zip(conflicts, rows, strict=True)]
 
 
-def pg_array_literals(lists: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """list<string> → PostgreSQL array literals (`{"a","b\\"c"}`), null stays null; vectorised."""
-    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
-    items = pc.replace_substring(pc.replace_substring(lists.flatten(), "\\", "\\\\"), '"', '\\"')
-    quoted = pc.binary_join_element_wise('"', items, '"', "")
-    offsets = pc.subtract(lists.offsets, lists.offsets[0])  # a sliced array's offsets do not start at 0
-    rebuilt = pa.ListArray.from_arrays(offsets, quoted, mask=lists.is_null())
-    return pc.binary_join_element_wise("{", pc.binary_join(rebuilt, ","), "}", "")
-
-
-def to_copy_csv(table: pa.Table) -> bytes:
-    """CSV for the staging table: lists become PostgreSQL array literals and timestamps epoch
-    microseconds (formatting timestamps as text costs more than the rest of the row together)."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_list(field.type):
-            table = table.set_column(i, field.name, pg_array_literals(table.column(i)))
-        elif pa.types.is_timestamp(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
-    out = io.BytesIO()
-    pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    return out.getvalue()
-
-
-@cache
-def _timestamp_columns(source: Source) -> frozenset[str]:
-    return frozenset(f.name for f in stored_columns(source) if f.kind == "timestamp")
+def copy_binary(table: pa.Table) -> Iterator[bytes]:
+    """The table in PostgreSQL's binary COPY format, batch by batch (Arrow types map one to one onto
+    the stored columns': timestamptz, text, bigint, double precision, boolean, text[])."""
+    encoder = pgpq.ArrowToPostgresBinaryEncoder(table.schema)
+    yield encoder.write_header()
+    for batch in table.to_batches():
+        yield encoder.write_batch(batch)
+    yield encoder.finish()
 
 
 @contextmanager
@@ -116,7 +97,7 @@ def _insert_all_but(source: Source, stage: sql.Identifier, table: str, columns: 
     """A plain INSERT of the staged rows but those listed (the parameter)."""
     return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT s.{} = ANY(%s::bigint[])").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-        sql.SQL(", ").join(_from_stage(source, c) for c in columns), stage, sql.Identifier(STAGE_ROW))
+        sql.SQL(", ").join(_from_stage(c) for c in columns), stage, sql.Identifier(STAGE_ROW))
 
 
 def _repeats(table: pa.Table, key: Sequence[str]) -> list[int]:
@@ -133,7 +114,7 @@ def _insert_statement(source: Source, stage: sql.Identifier, columns: Sequence[s
     the positions of those that did not. With a key table, only rows matching this batch's claim (same
     key, same time) are inserted; the claims join as a CTE, never the whole key table."""
     names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    values = sql.SQL(", ").join(_from_stage(source, c) for c in columns)
+    values = sql.SQL(", ").join(_from_stage(c) for c in columns)
     row = sql.Identifier(STAGE_ROW)
     ctes, claimed = [], sql.SQL("")
     if source.key_table:
@@ -142,7 +123,7 @@ def _insert_statement(source: Source, stage: sql.Identifier, columns: Sequence[s
     ctes.append(sql.SQL("went_in AS (INSERT INTO {} ({}) SELECT {} FROM {} s{} ORDER BY s.{} ON CONFLICT DO NOTHING"
                         " RETURNING {})").format(sql.Identifier(source.table), names, values, stage, claimed, row,
                                                  sql.SQL(", ").join(sql.Identifier(k) for k in source.stored_key)))
-    stored_key = sql.SQL(", ").join(_from_stage(source, k) for k in source.stored_key)
+    stored_key = sql.SQL(", ").join(_from_stage(k) for k in source.stored_key)
     return sql.SQL(
         "WITH {ctes} SELECT c.n, CASE WHEN c.n = %(n)s THEN '{{}}'::bigint[] ELSE ("
         " SELECT array_agg(x.{row} ORDER BY x.{row}) FROM ("
@@ -156,7 +137,7 @@ def _insert_statement(source: Source, stage: sql.Identifier, columns: Sequence[s
 def _match(source: Source, alias: str, columns: Sequence[str]) -> sql.Composable:
     """`alias.c = <staged c>` for each column."""
     return sql.SQL(" AND ").join(sql.SQL("{}.{} = {}").format(sql.Identifier(alias), sql.Identifier(c),
-                                                               _from_stage(source, c)) for c in columns)
+                                                               _from_stage(c)) for c in columns)
 
 
 def _claim_keys(source: Source, stage: sql.Identifier) -> sql.Composable:
@@ -167,14 +148,12 @@ def _claim_keys(source: Source, stage: sql.Identifier) -> sql.Composable:
     names = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
     return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s ORDER BY s.{} ON CONFLICT DO NOTHING"
                    " RETURNING {}").format(sql.Identifier(source.key_table), names,
-                                           sql.SQL(", ").join(_from_stage(source, c) for c in cols), stage,
+                                           sql.SQL(", ").join(_from_stage(c) for c in cols), stage,
                                            sql.Identifier(STAGE_ROW), names)
 
 
-def _from_stage(source: Source, column: str) -> sql.Composable:
-    """The staged value of `column` as the target type (exact integer arithmetic for timestamps)."""
-    if column in _timestamp_columns(source):
-        return sql.SQL("(timestamptz 'epoch' + s.{} * interval '1 microsecond')").format(sql.Identifier(column))
+def _from_stage(column: str) -> sql.Composable:
+    """The staged value of `column` (the staging table has the target's types)."""
     return sql.SQL("s.{}").format(sql.Identifier(column))
 
 
@@ -234,18 +213,14 @@ class TelemetryWriter:
             self._insert(source, table)
 
     def _stage(self, source: Source) -> sql.Identifier:
-        """A session-lifetime temp table shaped like the target, with timestamps as epoch
-        microseconds and each row's position, created outside any write transaction (a rollback
-        must not take it away behind the cache)."""
+        """A session-lifetime temp table shaped like the target, plus each row's position, created
+        outside any write transaction (a rollback must not take it away behind the cache)."""
         name = f"stage_{source.table}"
         if name not in self._staging:
             stage = sql.Identifier(name)
             with self.conn.transaction():
                 self.conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
                                   .format(stage, sql.Identifier(source.table)))
-                for column in sorted(_timestamp_columns(source)):
-                    self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE bigint USING NULL")
-                                      .format(stage, sql.Identifier(column)))
                 self.conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(
                     stage, sql.Identifier(STAGE_ROW)))
             self._staging.add(name)
@@ -258,10 +233,11 @@ class TelemetryWriter:
         stage = self._stage(source)
         staged = table.append_column(STAGE_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         with self.conn.cursor() as cur:
-            with cur.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN (FORMAT csv)").format(
+            with cur.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN (FORMAT binary)").format(
                     stage, sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names),
                     sql.Identifier(STAGE_ROW))) as copy:
-                copy.write(to_copy_csv(staged))
+                for chunk in copy_binary(staged):
+                    copy.write(chunk)
             inserted, left_out = None, []
             if source.key_table:
                 inserted, left_out = self._insert_claimed(cur, source, stage, table)
@@ -302,7 +278,7 @@ class TelemetryWriter:
         """The staged rows that did not go in, against the row stored under their natural key:
         equal content is a re-send, other content a conflict."""
         same = sql.SQL(" AND ").join(sql.SQL("{} IS NOT DISTINCT FROM t.{}").format(
-            _from_stage(source, c), sql.Identifier(c)) for c in source.record.content_names)
+            _from_stage(c), sql.Identifier(c)) for c in source.record.content_names)
         key_cols = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in source.key)
         stored = sql.SQL("{} t ON {}").format(sql.Identifier(source.table), _match(source, "t", source.stored_key))
         if source.key_table:
@@ -319,7 +295,8 @@ class TelemetryWriter:
         conflicts = []
         for row, is_same, stored_batch, stored_ts, *key in found:
             if not is_same:
-                natural_key = dict(zip(source.key, key, strict=True))
+                natural_key = {k: v.isoformat() if isinstance(v, datetime) else v
+                               for k, v in zip(source.key, key, strict=True)}  # as JSON: the dead letter's column
                 conflicts.append(Conflict(row, natural_key, f"{source.name} {natural_key} is stored (ingest batch "
                                           f"{stored_batch}, {source.time_column} {stored_ts.isoformat()}) with other"
                                           " content"))

@@ -55,7 +55,9 @@ def test_scada_measurements_with_the_same_key_and_other_values_are_dead_lettered
     send_raw(kafka_bootstrap, topic, [orjson.dumps(m), orjson.dumps(m | {"p_mw": 99.0}), orjson.dumps(m)])
     stats, _ = run_worker(kafka_bootstrap, topic_prefix, database, lake)
     assert stored(database, "SELECT p_mw FROM scada_measurements").p_mw.tolist() == [12.5]
-    assert _letters(database).reason.tolist() == ["conflicting_duplicate"]
+    letters = _letters(database)
+    assert letters.reason.tolist() == ["conflicting_duplicate"]
+    assert letters.natural_key[0] == {"element_type": "load", "element_id": "L3", "ts": "2026-11-21T12:00:00+00:00"}
     assert stats.duplicates == 1
 
 
