@@ -302,10 +302,10 @@ def up() -> None:
     def ready(ws, seconds: float) -> None:  # noqa: ANN001
         table = Table(title=f"LASCOPF platform up in {seconds:.0f} s (logs: {ws.supervisor.logs})")
         for column in ("service", "URL", "login"):
-            table.add_column(column, no_wrap=True)
+            table.add_column(column, overflow="fold")
         for endpoint in ws.endpoints:
             table.add_row(endpoint.service, endpoint.url, endpoint.login)
-        console.print(table, width=max(console.width, 160))  # URLs and logins whole, never cut
+        (console if console.is_terminal else Console(width=240)).print(table)  # a log file: URLs on one line
         console.print("Ctrl-C or `lascopf down` stops everything.")
 
     raise typer.Exit(code=start(_settings(), lambda step: console.print(f"[cyan]starting[/] {step}"), ready))

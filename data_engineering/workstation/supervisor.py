@@ -130,8 +130,9 @@ def down(state_dir: Path, timeout_s: float = 120) -> list[str]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Running, not a zombie: an exited `lascopf up` whose parent has not reaped it yet is done."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
