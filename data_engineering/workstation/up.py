@@ -103,7 +103,8 @@ def _child_env(ws: Workstation) -> dict[str, str]:
 def _data(ws: Workstation) -> None:
     """Migrations, then, on the first start, a landed and loaded SCADA history (the forecast is
     fitted on about a week) and one dispatch window of telemetry up to now: the first scheduled
-    dispatch has complete intervals to solve instead of failing for want of them."""
+    dispatch has complete intervals to solve instead of failing for want of them. That window is
+    stored before the real-time simulator starts, which continues each meter's seq from it."""
     sup, env = ws.supervisor, _child_env(ws)
     sup.run("migrate", [*CLI, "db", "migrate"], env)
     mark = ws.home / HISTORY_MARK
@@ -111,6 +112,7 @@ def _data(ws: Workstation) -> None:
         s = ws.settings
         sup.run("history", [*CLI, "simulate", "--meters", str(s.up_meters), "--minutes",
                             str(s.dispatch_window_minutes), "--history-days", str(s.up_history_days)], env)
+        sup.run("backfill-ingest", [*CLI, "ingest", "--idle-exit", "3"], {**env, "METRICS_PORT": "0"})
         mark.touch()
 
 
