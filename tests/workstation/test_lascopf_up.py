@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 
+from data_engineering.embedded.postgres import PostgresServer
 from data_engineering.embedded.process import free_port
 from data_engineering.workstation.supervisor import STATE_FILE, alive
 
@@ -115,3 +116,4 @@ def test_lascopf_up_runs_the_platform_live_and_down_stops_it(tmp_path: Path) -> 
     assert not [g for g in groups_started.values() if alive(g)]
     assert not (home / "up" / STATE_FILE).exists()
     assert _ours(f"EMBEDDED_DIR={home}") == [], "processes left behind by lascopf up"
+    shutil.rmtree(PostgresServer(home / "up" / "postgres").data_dir)  # outside tmp_path when run as root
