@@ -31,6 +31,7 @@ def _settings() -> Settings:
     logging.basicConfig(level=settings.log_level, format="%(message)s",
                         handlers=[RichHandler(console=console, show_path=False)])
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return settings
 
 
@@ -291,6 +292,35 @@ def embedded() -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+@app.command()
+def up() -> None:
+    """The whole platform on this workstation, no Docker: servers, simulator at real time, ingest,
+    API, Airflow and Prometheus; a table of URLs and logins once healthy. Ctrl-C, SIGTERM or
+    `lascopf down` stops every child."""
+    from data_engineering.workstation.up import up as start
+
+    def ready(ws, seconds: float) -> None:  # noqa: ANN001
+        table = Table(title=f"LASCOPF platform up in {seconds:.0f} s (logs: {ws.supervisor.logs})")
+        for column in ("service", "URL", "login"):
+            table.add_column(column, overflow="fold")
+        for endpoint in ws.endpoints:
+            table.add_row(endpoint.service, endpoint.url, endpoint.login)
+        (console if console.is_terminal else Console(width=240)).print(table)  # a log file: URLs on one line
+        console.print("Ctrl-C or `lascopf down` stops everything.")
+
+    raise typer.Exit(code=start(_settings(), lambda step: console.print(f"[cyan]starting[/] {step}"), ready))
+
+
+@app.command()
+def down() -> None:
+    """Stop what `lascopf up` started (from any shell): every process group it recorded."""
+    from data_engineering.workstation.supervisor import down as stop
+
+    settings = _settings()
+    left = stop((settings.embedded_dir / "up").resolve())
+    console.print(f"stopped; had to stop {', '.join(left)} directly" if left else "stopped")
 
 
 def _demo_start(minutes: float) -> datetime:

@@ -125,6 +125,17 @@ class Settings(BaseSettings):
     airflow_username: str | None = None
     airflow_password: SecretStr | None = None
 
+    # `lascopf up`: the whole platform on this workstation, each service on a stable loopback port.
+    up_postgres_port: int = Field(default=55432, ge=1, le=65535, description="PostgreSQL (platform and Airflow DBs)")
+    up_kafka_port: int = Field(default=59092, ge=1, le=65535, description="Tansu Kafka broker")
+    up_s3_port: int = Field(default=59000, ge=1, le=65535, description="moto S3 server (the lake)")
+    up_airflow_port: int = Field(default=58080, ge=1, le=65535, description="Airflow api-server (UI and REST)")
+    up_prometheus_port: int = Field(default=59090, ge=1, le=65535)
+    up_pushgateway_port: int = Field(default=59091, ge=1, le=65535)
+    up_ingest_metrics_port: int = Field(default=59108, ge=1, le=65535, description="ingest worker's exporter")
+    up_history_days: float = Field(default=7.5, ge=0, description="SCADA history landed on the first start")
+    up_meters: int = Field(default=50, ge=1, description="meters the real-time simulator runs")
+
     # The HTTP API (`lascopf api`).
     api_host: str = Field(default="127.0.0.1", description="bind address (0.0.0.0 in a container)")
     api_port: int = Field(default=8000, ge=1, le=65535)

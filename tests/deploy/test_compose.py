@@ -208,3 +208,10 @@ def test_the_readme_architecture_diagram_shows_every_service():
     assert nodes == {name.replace("-", "_") for name in SERVICES}
     rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
     assert set(re.findall(r"`([a-z0-9-]+)`", "\n".join(rows))) == set(SERVICES)
+
+
+def test_ingest_waits_for_a_healthy_airflow_when_it_triggers_runs_through_it():
+    ingest = SERVICES["ingest"]
+    assert ingest["environment"].get("AIRFLOW_API_URL")
+    assert ingest["depends_on"]["airflow-api-server"] == {"condition": "service_healthy"}
+    assert "/api/v2/monitor/health" in " ".join(SERVICES["airflow-api-server"]["healthcheck"]["test"])

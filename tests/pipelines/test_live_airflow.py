@@ -14,49 +14,35 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from data_engineering.embedded.process import free_port, stop_process, wait_for_port
 from data_engineering.pipelines.airflow_api import AirflowClient
-from data_engineering.pipelines.airflow_local import DAGS_DIR
+from data_engineering.workstation.airflow import airflow_env, commands
 from tests.api.conftest import api_settings
 from tests.pipelines.conftest import START, World
 
 pytestmark = pytest.mark.slow
-COMMANDS = (("api-server", "--port", "{port}"), ("scheduler",), ("dag-processor",))
 
 
 @pytest.fixture(scope="module")
 def airflow(world: World, pg_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowClient]:  # noqa: ANN001
     home = tmp_path_factory.mktemp("airflow-live")
-    db = pg_server.create_database(f"af_{uuid.uuid4().hex[:8]}").replace("postgresql://", "postgresql+psycopg://", 1)
+    db = pg_server.create_database(f"af_{uuid.uuid4().hex[:8]}")
     port = free_port()
     (home / "passwords.json").write_text(json.dumps({"admin": "secret"}))
-    env = {**os.environ, **world.env, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-           "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db,
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": db,
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-           "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}", "AIRFLOW__API__HOST": "127.0.0.1",
-           "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex * 2, "AIRFLOW__API__SECRET_KEY": uuid.uuid4().hex,
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-           "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-           "AIRFLOW__CORE__PARALLELISM": "4", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, **world.env, **airflow_env(home, db, port)}
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True,
                    timeout=600)
     procs = []
-    for command in COMMANDS:
-        log = (home / f"{command[0]}.log").open("wb")
-        args = [a.format(port=port) for a in command]
-        procs.append(subprocess.Popen([sys.executable, "-m", "airflow", *args], env=env, stdout=log,
-                                      stderr=subprocess.STDOUT))
+    for name, args in commands(port):
+        with (home / f"{name}.log").open("wb") as log:
+            procs.append(subprocess.Popen([sys.executable, "-m", "airflow", *args], env=env, stdout=log,
+                                          stderr=subprocess.STDOUT))
     try:
-        wait_for_port(port, 180, procs[0], home / "api-server.log")
+        wait_for_port(port, 180, procs[0], home / "airflow-api-server.log")
         client = AirflowClient(f"http://127.0.0.1:{port}", "admin", "secret", timeout_s=30)
         deadline = time.monotonic() + 240
         while True:  # the dag-processor has parsed the DAG files
@@ -65,7 +51,7 @@ def airflow(world: World, pg_server, tmp_path_factory: pytest.TempPathFactory) -
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, (home / "dag-processor.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, (home / "airflow-dag-processor.log").read_text()[-3000:]
             time.sleep(1)
         yield client
     finally:
