@@ -247,10 +247,12 @@ class Model:
                 bad[:, chunk] |= (self.reach_excess(x, xs, chunk) > tol_mw).any(axis=2)
         return bad
 
-    def scenario_chunks(self, intervals: int) -> list[np.ndarray]:
-        """Scenario index blocks whose (T, S', L + D) screening arrays stay near SCREEN_CELLS cells."""
+    def scenario_chunks(self, intervals: int, count: int | None = None) -> list[np.ndarray]:
+        """Blocks of positions in a list of `count` scenarios (default all) whose (T, S', L + D)
+        screening arrays stay near SCREEN_CELLS cells."""
+        count = self.n_scenarios if count is None else count
         size = max(1, SCREEN_CELLS // max(1, intervals * self.n_elements))
-        return [np.arange(i, min(i + size, self.n_scenarios)) for i in range(0, self.n_scenarios, size)]
+        return [np.arange(i, min(i + size, count)) for i in range(0, count, size)]
 
 
 def _participation(upper: np.ndarray, n_gen: int, lost: np.ndarray, cut: np.ndarray) -> np.ndarray:

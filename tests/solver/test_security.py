@@ -123,3 +123,22 @@ def test_all_gen_lists_every_unit_and_named_units_resolve() -> None:
     assert [c.label for c in both] == ["outage 1-2", "outage G:G3"]
     with pytest.raises(ValueError, match="unknown unit"):
         select(case, "G:G99")
+
+
+def test_screening_in_small_scenario_blocks_gives_the_same_answer(monkeypatch) -> None:  # noqa: ANN001
+    """Overloads screened a few scenarios at a time (no interval × outage × branch array for all
+    outages) find the same violations and the same optimum as one block."""
+    from data_engineering.solver import model as model_module
+
+    case = select(load_case("pglib_opf_case57_ieee", 2).with_emergency_factor(1.3), "all,G:G1,G:G3")[0]
+    whole = solve_lascopf(case)
+    m = build_model(case, SolveOptions())
+    x = np.tile((m.lower[0] + m.upper[0]) / 2, (2, 1))
+    insecure = m.insecure(x, 1e-3)
+    assert insecure.any() and not insecure.all()
+    monkeypatch.setattr(model_module, "SCREEN_CELLS", 3 * m.n_elements)
+    assert len(m.scenario_chunks(2)) > 10
+    np.testing.assert_array_equal(m.insecure(x, 1e-3), insecure)
+    blocks = solve_lascopf(case)
+    assert whole.ok and blocks.ok
+    assert blocks.objective == pytest.approx(whole.objective, rel=1e-9)
