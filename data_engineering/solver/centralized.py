@@ -114,13 +114,14 @@ class Diagnosis:
     base_x: np.ndarray | None = None  # the dispatch without contingencies, when it exists
 
 
-def diagnose(model: Model, tol_mw: float = 1e-3) -> Diagnosis:
+def diagnose(model: Model, tol_mw: float = 1e-3, known_infeasible: bool = False) -> Diagnosis:
     """Why a solve failed: no secure dispatch exists (the base case alone, the contingencies that are
     infeasible on their own, or only their combination), or one exists and the method missed it.
     Only outages the unsecured optimum violates can be infeasible alone (it satisfies any other), so
     this costs one solve per violated contingency. Only a QP that reports infeasibility counts as
-    such; any other failure is a solver failure, said as one."""
-    full = solve_extensive(model, tol_mw=tol_mw)
+    such; any other failure is a solver failure, said as one. `known_infeasible`: the centralized
+    extensive form has just said so, and is not solved again (on a large case that is the slow part)."""
+    full = ExtensiveSolution("infeasible") if known_infeasible else solve_extensive(model, tol_mw=tol_mw)
     if full.status == "optimal":
         return Diagnosis(False, "a secure dispatch exists (the centralized solve finds it)", [])
     if full.status != "infeasible":

@@ -25,6 +25,8 @@ from data_engineering.solver.contingencies import base_refusal, islanded_buses, 
 from data_engineering.solver.network import Network, build_network
 from data_engineering.solver.options import SolveOptions
 
+SCREEN_CELLS = 4_000_000  # ~32 MB per float array while screening overloads in scenario blocks
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -104,10 +106,14 @@ class Model:
         br = self.case.branches
         return br.rate_mw if scenario == 0 else br.emergency_mw
 
-    def scenario_ptdf(self, scenario: int) -> np.ndarray:
+    def scenario_ptdf(self, scenario: int, branches: np.ndarray | None = None) -> np.ndarray:
+        """PTDF rows `branches` (default all) in the scenario: after its outage, cut-off buses at 0."""
         outage = self.outages[scenario]
-        bridge = outage >= 0 and self.network.bridges[outage]
-        ptdf = self.network.ptdf if outage < 0 or bridge else self.network.post_contingency_ptdf(int(outage))
+        if outage < 0:
+            branches = np.arange(self.case.branches.n) if branches is None else branches
+            ptdf = self.network.ptdf_rows(branches)
+        else:
+            ptdf = self.network.post_contingency_ptdf(int(outage), branches)
         if self.island[scenario].any():
             ptdf = ptdf.copy()
             ptdf[:, self.island[scenario]] = 0.0
@@ -120,7 +126,7 @@ class Model:
         branches, units = elements[elements < L], elements[elements >= L] - L
         part, lost, cut = self.participation[s], self.lost[s], self.island[s]
         unserved = float(self.demand[t] @ cut)
-        ptdf = self.scenario_ptdf(s)[branches]
+        ptdf = self.scenario_ptdf(s, branches)
         a = ptdf[:, self.device_bus]
         limit = self.rating(s)[branches]
         offset, sens = ptdf @ self.demand[t], ptdf.copy()
@@ -173,7 +179,7 @@ class Model:
 
     def flows(self, x: np.ndarray) -> np.ndarray:
         """Base-case flows (T, L) of a (T, D) dispatch."""
-        return self.injection(x) @ self.network.ptdf.T
+        return self.network.branch_flows(self.injection(x))
 
     def response(self, x: np.ndarray, scenarios: np.ndarray, intervals: slice | np.ndarray = slice(None)
                  ) -> np.ndarray:
@@ -193,7 +199,7 @@ class Model:
         buses = np.zeros((self.n_devices, self.case.buses.n))
         buses[np.arange(self.n_devices), self.device_bus] = 1.0
         moved = delta[:, changed] @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
-        return self.shifted_flows(self.injection(x, intervals) @ self.network.ptdf.T, scenarios, changed, moved)
+        return self.shifted_flows(self.network.branch_flows(self.injection(x, intervals)), scenarios, changed, moved)
 
     def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
                       moved: np.ndarray | None = None) -> np.ndarray:
@@ -201,12 +207,13 @@ class Model:
         scenarios at positions `changed` (PTDF), then by each scenario's branch outage (LODF)."""
         flows = np.repeat(base[:, None, :], len(scenarios), axis=1)
         if changed is not None and len(changed):
-            flows[:, changed] += moved @ self.network.ptdf.T
+            flows[:, changed] += self.network.branch_flows(moved)
         k = self.outages[scenarios]
-        shifted = np.flatnonzero((k >= 0) & ~self.network.bridges[np.maximum(k, 0)])
+        shifted = np.flatnonzero(k >= 0)
+        shifted = shifted[~self.network.is_bridge(k[shifted])]
         if len(shifted):
             ks = k[shifted]
-            flows[:, shifted] += flows[:, shifted, ks][..., None] * self.network.lodf[:, ks].T[None]
+            flows[:, shifted] += flows[:, shifted, ks][..., None] * self.network.lodf_columns(ks).T[None]
         return flows
 
     def overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None),
@@ -232,12 +239,20 @@ class Model:
     def insecure(self, x: np.ndarray, tol_mw: float) -> np.ndarray:
         """(T, S) bool: the scenarios whose preventive response to `x` breaks a limit (or, in
         corrective mode, a corrective ramp): those that need rows, or a dispatch of their own."""
-        every = np.arange(self.n_scenarios)
-        xs = self.response(x, every)
-        bad = (self.overloads(x, xs=xs) > tol_mw).any(axis=2)
-        if self.corrective:
-            bad |= (self.reach_excess(x, xs, every) > tol_mw).any(axis=2)
+        bad = np.zeros((x.shape[0], self.n_scenarios), dtype=bool)
+        for chunk in self.scenario_chunks(x.shape[0]):
+            xs = self.response(x, chunk)
+            bad[:, chunk] = (self.overloads(x, scenarios=chunk, xs=xs) > tol_mw).any(axis=2)
+            if self.corrective:
+                bad[:, chunk] |= (self.reach_excess(x, xs, chunk) > tol_mw).any(axis=2)
         return bad
+
+    def scenario_chunks(self, intervals: int, count: int | None = None) -> list[np.ndarray]:
+        """Blocks of positions in a list of `count` scenarios (default all) whose (T, S', L + D)
+        screening arrays stay near SCREEN_CELLS cells."""
+        count = self.n_scenarios if count is None else count
+        size = max(1, SCREEN_CELLS // max(1, intervals * self.n_elements))
+        return [np.arange(i, min(i + size, count)) for i in range(0, count, size)]
 
 
 def _participation(upper: np.ndarray, n_gen: int, lost: np.ndarray, cut: np.ndarray) -> np.ndarray:

@@ -5,11 +5,14 @@ imbalance, which is zero for a balanced injection). The flow on branch l after t
 is `f_l + lodf[l, k] · f_k`. Buses cut off from the reference bus (by branches out of service) have
 zero PTDF columns: nothing they inject reaches the rest, so the model must treat them as
 de-energised (`Network.island`), never as if they were connected.
+
+Nothing dense is built up front: the reduced susceptance matrix is factorised once (sparse LU) and
+rows/columns are solved as they are asked for, so memory follows the monitored set, not L × L.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,18 +21,139 @@ from scipy.sparse.linalg import splu
 
 from data_engineering.solver.case import Case
 
+DENSE_BUSES = 1000  # up to here the full PTDF/LODF are built once and indexed
 
-@dataclass(frozen=True, eq=False)
+
 class Network:
-    ptdf: np.ndarray  # (branches, buses)
-    lodf: np.ndarray  # (branches, branches); column k is the outage of k, diagonal -1; 0 for bridges
-    bridges: np.ndarray  # bool per branch: its outage islands the network
-    island: np.ndarray  # bool per bus: cut off from the reference bus in the base topology
+    """Sensitivities from one sparse LU of the reduced susceptance matrix: PTDF rows of the branches
+    asked for and LODF columns of the outages asked for are solved on demand and cached, so a grid-scale
+    case never holds a dense inverse. The full `ptdf`/`lodf` stay available for small cases and tests."""
 
-    def post_contingency_ptdf(self, outage: int) -> np.ndarray:
-        """PTDF of the network without branch `outage` (its own row is zero). For a bridge, the
-        base PTDF holds for the reference side; the caller zeroes the cut-off buses' columns."""
-        return self.ptdf + np.outer(self.lodf[:, outage], self.ptdf[outage])
+    def __init__(self, case: Case, island: np.ndarray, bf: sp.csr_matrix, keep: np.ndarray, reduced: sp.csc_matrix):
+        self.case, self.island, self._bf, self._keep, self._reduced = case, island, bf, keep, reduced
+        self._rows: dict[int, np.ndarray] = {}
+        self._columns: dict[int, np.ndarray] = {}
+        self._own: dict[int, float] = {}
+
+    @property
+    def dense(self) -> bool:
+        """Small networks keep the full matrices: indexing them beats per-row solves (measured on
+        118 buses, T=24, all N-1), and they are small."""
+        return self.case.buses.n <= DENSE_BUSES
+
+    @cached_property
+    def _lu(self):
+        return splu(self._reduced)
+
+    def __getstate__(self) -> dict:
+        """SuperLU does not pickle: a worker factorises again on first use."""
+        return {k: v for k, v in self.__dict__.items() if k != "_lu"}
+
+    @property
+    def n_branches(self) -> int:
+        return self.case.branches.n
+
+    def _solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Angles (buses × k) for bus injections (buses × k); the reference and cut-off buses at 0."""
+        theta = np.zeros_like(rhs, dtype=float)
+        if len(self._keep):
+            theta[self._keep] = self._lu.solve(np.ascontiguousarray(rhs[self._keep], dtype=float))
+        return theta
+
+    def branch_flows(self, injection: np.ndarray) -> np.ndarray:
+        """(..., L) flows of bus injections (..., N): one sparse solve instead of a dense PTDF product."""
+        if self.dense:
+            return injection @ self.ptdf.T
+        shape = injection.shape
+        flat = injection.reshape(-1, shape[-1]).T
+        flows = np.zeros((self.n_branches, flat.shape[1]))
+        flows[self.case.branches.in_service] = self._bf @ self._solve(flat)
+        return flows.T.reshape(*shape[:-1], self.n_branches)
+
+    def ptdf_rows(self, branches: np.ndarray) -> np.ndarray:
+        """(len(branches), N) PTDF rows (B⁻¹ is symmetric, so a row is one solve), cached."""
+        branches = np.asarray(branches, dtype=int).ravel()
+        if self.dense:
+            return self.ptdf[branches]
+        return self._solved_rows(branches)
+
+    def _solved_rows(self, branches: np.ndarray) -> np.ndarray:
+        missing = [int(b) for b in dict.fromkeys(branches.tolist()) if b not in self._rows]
+        if missing:
+            live = np.cumsum(self.case.branches.in_service) - 1
+            rhs = np.zeros((self.case.buses.n, len(missing)))
+            on = self.case.branches.in_service[missing]
+            if on.any():
+                rhs[:, on] = self._bf[live[np.asarray(missing)[on]]].T.toarray()
+            rows = self._solve(rhs).T
+            self._rows.update(zip(missing, rows, strict=True))
+        return np.stack([self._rows[int(b)] for b in branches]) if len(branches) else np.zeros((0, self.case.buses.n))
+
+    def _transfer(self, outages: np.ndarray) -> np.ndarray:
+        """(L, len(outages)) flow change on every branch per MW moved across each outaged branch."""
+        br = self.case.branches
+        rhs = np.zeros((self.case.buses.n, len(outages)))
+        rhs[br.from_bus[outages], np.arange(len(outages))] += 1.0
+        rhs[br.to_bus[outages], np.arange(len(outages))] -= 1.0
+        return self.branch_flows(rhs.T).T
+
+    def lodf_columns(self, outages: np.ndarray) -> np.ndarray:
+        """(L, len(outages)) LODF columns, cached; zero for a bridge, −1 on the outage's own row."""
+        outages = np.asarray(outages, dtype=int).ravel()
+        if self.dense:
+            return self.lodf[:, outages]
+        return self._solved_columns(outages)
+
+    def _solved_columns(self, outages: np.ndarray) -> np.ndarray:
+        missing = np.array([k for k in dict.fromkeys(outages.tolist()) if k not in self._columns], dtype=int)
+        if len(missing):
+            transfer = self._transfer(missing)
+            for j, k in enumerate(missing):
+                own = transfer[k, j]
+                self._own[int(k)] = own
+                bridge = np.isclose(own, 1.0, atol=1e-8) and self.case.branches.in_service[k]
+                column = np.zeros(self.n_branches) if bridge else transfer[:, j] / (1.0 - own)
+                column[k] = -1.0
+                self._columns[int(k)] = column
+        if not len(outages):
+            return np.zeros((self.n_branches, 0))
+        return np.stack([self._columns[int(k)] for k in outages], axis=1)
+
+    def is_bridge(self, outages: np.ndarray) -> np.ndarray:
+        """Bool per outage: its removal islands the network (the flow across it cannot move)."""
+        outages = np.asarray(outages, dtype=int).ravel()
+        if self.dense:
+            return self.bridges[outages]
+        self._solved_columns(outages)
+        own = np.array([self._own[int(k)] for k in outages])
+        return np.isclose(own, 1.0, atol=1e-8) & self.case.branches.in_service[outages]
+
+    @cached_property
+    def ptdf(self) -> np.ndarray:
+        """(branches, buses) dense PTDF: for small cases and checks only."""
+        return self._solved_rows(np.arange(self.n_branches))
+
+    @cached_property
+    def lodf(self) -> np.ndarray:
+        """(branches, branches) dense LODF; column k is the outage of k, diagonal −1, 0 for bridges."""
+        return self._solved_columns(np.arange(self.n_branches))
+
+    @cached_property
+    def bridges(self) -> np.ndarray:
+        everything = np.arange(self.n_branches)
+        self._solved_columns(everything)
+        own = np.array([self._own[int(k)] for k in everything])
+        return np.isclose(own, 1.0, atol=1e-8) & self.case.branches.in_service
+
+    def post_contingency_ptdf(self, outage: int, branches: np.ndarray | None = None) -> np.ndarray:
+        """PTDF rows `branches` (default all) of the network without branch `outage` (its own row is
+        zero). For a bridge, the base PTDF holds for the reference side; the caller zeroes the
+        cut-off buses' columns."""
+        branches = np.arange(self.n_branches) if branches is None else np.asarray(branches, dtype=int)
+        rows = self.ptdf_rows(branches)
+        if self.is_bridge([outage])[0]:
+            return rows
+        return rows + np.outer(self.lodf_columns([outage])[branches, 0], self.ptdf_rows([outage])[0])
 
 
 def incidence(case: Case, live: np.ndarray | None = None) -> sp.csr_matrix:
@@ -55,20 +179,7 @@ def build_network(case: Case) -> Network:
     br, n = case.branches, case.buses.n
     island = cut_off(case, br.in_service)
     a = incidence(case).tocsc()
-    b = (1.0 / br.x_pu)[br.in_service]
-    bf = sp.diags(b) @ a
+    bf = (sp.diags((1.0 / br.x_pu)[br.in_service]) @ a).tocsr()
     bbus = (a.T @ bf).tocsc()
     keep = np.flatnonzero((np.arange(n) != case.buses.ref) & ~island)
-    inverse = np.zeros((n, n))
-    inverse[np.ix_(keep, keep)] = splu(bbus[keep][:, keep].tocsc()).solve(np.eye(len(keep)))
-    ptdf = np.zeros((br.n, n))
-    ptdf[br.in_service] = bf @ inverse
-    # Flow change on l per MW moved across branch k: PTDF_l · (e_from(k) − e_to(k)).
-    transfer = ptdf[:, br.from_bus] - ptdf[:, br.to_bus]
-    own = np.diag(transfer).copy()
-    bridges = np.isclose(own, 1.0, atol=1e-8) & br.in_service
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lodf = transfer / np.where(bridges, np.nan, 1.0 - own)
-    lodf[:, bridges] = 0.0
-    np.fill_diagonal(lodf, -1.0)
-    return Network(ptdf=ptdf, lodf=lodf, bridges=bridges, island=island)
+    return Network(case, island, bf, keep, bbus[keep][:, keep].tocsc())

@@ -46,23 +46,30 @@ class ScreenedLimits:
 
     def screen(self, v: np.ndarray) -> int:
         """Add the limits (and corrective blocks) the solution `v` violates; how many were added."""
-        model = self.model
         x, xs = self.dispatch(v)
-        wanted = model.overloads(x, self.intervals, self.scenarios, xs) > self.tol_mw
+        added = 0
+        for chunk in self.model.scenario_chunks(len(self.intervals), len(self.scenarios)):
+            added += self._screen_block(x, xs[:, chunk], chunk)
+        return added
+
+    def _screen_block(self, x: np.ndarray, xs: np.ndarray, chunk: np.ndarray) -> int:
+        """Screen the scenarios at positions `chunk`: one block's arrays at a time, never all outages'."""
+        model, scenarios = self.model, self.scenarios[chunk]
+        wanted = model.overloads(x, self.intervals, scenarios, xs) > self.tol_mw
         added = 0
         if model.corrective:
-            reach = model.reach_excess(x, xs, self.scenarios)
-            needs = (wanted.any(axis=2) | (reach > self.tol_mw).any(axis=2)) & (self.scenarios > 0)[None]
+            reach = model.reach_excess(x, xs, scenarios)
+            needs = (wanted.any(axis=2) | (reach > self.tol_mw).any(axis=2)) & (scenarios > 0)[None]
             for i, j in zip(*np.nonzero(needs), strict=True):
-                key = (int(self.intervals[i]), int(self.scenarios[j]))
+                key = (int(self.intervals[i]), int(scenarios[j]))
                 if key not in self.blocks:
                     self._add_block(*key)
                     added += 1
-            wanted[:, self.scenarios > 0, model.case.branches.n:] = False
-        new = wanted & ~self.present
+            wanted[:, scenarios > 0, model.case.branches.n:] = False
+        new = wanted & ~self.present[:, chunk]
         for i, j in zip(*np.nonzero(new.any(axis=2)), strict=True):
-            self._add_rows(int(self.intervals[i]), int(self.scenarios[j]), np.flatnonzero(new[i, j]))
-        self.present |= new
+            self._add_rows(int(self.intervals[i]), int(scenarios[j]), np.flatnonzero(new[i, j]))
+        self.present[:, chunk] |= new
         return added + int(new.sum())
 
     def add_all(self) -> int:

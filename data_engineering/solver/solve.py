@@ -126,7 +126,8 @@ def _assign(result: SolveResult, model: Model, x: np.ndarray, xs: np.ndarray | N
 
 
 def _diagnose(result: SolveResult, model: Model, options: SolveOptions) -> None:
-    found = diagnose(model, options.feasibility_tol_mw)
+    known = options.method == "centralized" and result.status == "infeasible"
+    found = diagnose(model, options.feasibility_tol_mw, known_infeasible=known)
     if found.infeasible:
         result.status = "infeasible"
     elif found.failed:

@@ -40,7 +40,7 @@ def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verific
     previous = np.vstack([np.where(np.isnan(model.p0), x[0], model.p0), x[:-1]])
     step = x - previous
     ramps = np.maximum(step - model.ramp_up, -step - model.ramp_down)
-    over = model.overloads(x, xs=xs)
+    flows, flow_branch, units = flow_excess(model, x, xs)
     served = model.demand @ (~model.island).T  # (T, S)
     post_balance = np.abs(xs.sum(axis=2) - served)[:, 1:]
     lost_output = np.where(model.lost[None, 1:], np.abs(xs[:, 1:]), 0.0)
@@ -48,15 +48,16 @@ def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verific
         corrective = model.reach_excess(x, xs, np.arange(model.n_scenarios))[:, 1:]
     else:
         corrective = np.abs(xs - model.response(x, np.arange(model.n_scenarios)))[:, 1:]
-    L = case.branches.n
     after = lambda i: f"after {case.contingencies[i[1]].label}, interval {i[0] + 1}"  # noqa: E731
     families = {
         "balance": (balance, lambda i: f"interval {i[0] + 1}"),
         "device_limits": (bounds, lambda i: f"device {i[1]}, interval {i[0] + 1}"),
         "ramps": (ramps, lambda i: f"device {i[1]}, interval {i[0] + 1}"),
-        "base_flows": (over[:, 0, :L], lambda i: f"branch {case.branches.names[i[1]]}, interval {i[0] + 1}"),
-        "contingency_flows": (over[:, 1:, :L], lambda i: f"branch {case.branches.names[i[2]]} {after(i)}"),
-        "contingency_limits": (np.maximum(over[:, 1:, L:], lost_output), lambda i: f"device {i[2]} {after(i)}"),
+        "base_flows": (flows[:, 0], lambda i: f"branch {case.branches.names[flow_branch[i[0], 0]]}, "
+                                               f"interval {i[0] + 1}"),
+        "contingency_flows": (flows[:, 1:], lambda i: f"branch {case.branches.names[flow_branch[i[0], i[1] + 1]]} "
+                                                      f"{after(i)}"),
+        "contingency_limits": (np.maximum(units[:, 1:], lost_output), lambda i: f"device {i[2]} {after(i)}"),
         "contingency_balance": (post_balance, after),
         "corrective_ramps": (corrective, lambda i: f"device {i[2]} {after(i)}"),
     }
@@ -68,3 +69,18 @@ def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verific
         if v > worst_value:
             worst_value, worst = v, f"{name}: {where(np.unravel_index(np.argmax(values), values.shape))}"
     return Verification(violation, worst)
+
+
+def flow_excess(model: Model, x: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (interval, scenario) the worst flow excess and its branch, and the (T, S, D) device-limit
+    excess of the scenario dispatches, screened a block of scenarios at a time (never a
+    T × S × L array on a grid-scale case)."""
+    T, S, L = x.shape[0], model.n_scenarios, model.case.branches.n
+    worst, branch = np.empty((T, S)), np.zeros((T, S), dtype=int)
+    units = np.empty((T, S, model.n_devices))
+    for chunk in model.scenario_chunks(T):
+        over = model.overloads(x, scenarios=chunk, xs=xs[:, chunk])
+        branch[:, chunk] = over[..., :L].argmax(axis=2)
+        worst[:, chunk] = over[..., :L].max(axis=2, initial=-np.inf)
+        units[:, chunk] = over[..., L:]
+    return worst, branch, units

