@@ -137,7 +137,7 @@ def _airflow(ws: Workstation) -> None:
     sup.run("airflow-migrate", [sys.executable, "-m", "airflow", "db", "migrate"], env)
     procs = {name: sup.spawn(name, [sys.executable, "-m", "airflow", *argv], env)
              for name, argv in airflow.commands(s.up_airflow_port)}
-    url = f"http://{LOOPBACK}:{s.up_airflow_port}"
+    url = ws.env["AIRFLOW_API_URL"]
     _wait_http(f"{url}/api/v2/monitor/health", 300, procs["airflow-api-server"], sup.log_path("airflow-api-server"))
     ws.endpoints.append(Endpoint("Airflow", url, f"{AIRFLOW_USER} / {ws.airflow_password}" if ws.new_password
                                  else f"{AIRFLOW_USER} / (in {home / 'passwords.json'})"))
