@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow as pa
 
 from data_engineering.contracts.telemetry import NETWORK_PROFILES
-from data_engineering.simulation import loadshape
 from data_engineering.simulation.engine import Simulator
 
 COLUMNS = ("event_ts", "meter_id", "pole_id", "seq", "voltage_v", "current_a", "power_kw", "reactive_kvar",
@@ -72,9 +71,7 @@ def _meter_state(sim: Simulator, start: datetime, t_s: np.ndarray, masks: list, 
     expected = {}
     for m in np.unique(minutes):
         at = start + timedelta(minutes=int(m))
-        hour = at.hour + at.minute / 60
-        temp = loadshape.temperature_c(hour) + sim._station_offset_c
-        expected[m] = sim.expected_kw(hour, temp, at.date())
+        expected[m] = sim.expected_kw(at, sim.temperature_c(at))
     base = np.stack([expected[m] for m in minutes])
     p_kw = np.maximum(base * (1 + rng.normal(0, 0.05, size=base.shape)), 0.0)
     n_feeders = len(f.feeder_ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -18,7 +18,7 @@ import orjson
 
 from data_engineering.contracts.telemetry import NETWORK_PROFILES
 from data_engineering.simulation import loadshape
-from data_engineering.simulation.assets import Fleet, build_fleet
+from data_engineering.simulation.assets import CUSTOMER_CLASSES, Fleet, build_fleet
 from data_engineering.simulation.backhaul import IDEAL, PROFILES, Delivery, DeliveryQueue, LinkProfile, delays_s
 from data_engineering.simulation.grid import ReferenceGrid, load_reference_grid
 
@@ -56,6 +56,9 @@ class SimulationConfig:
     weather_interval_s: float = 60.0
     topic_prefix: str = ""
     first_seq: int = 0  # every meter's first seq: where the previous run's stored readings left off
+    # synthetic: the smooth daily shapes of `loadshape`; simbench: each meter follows a real-derived
+    # SimBench profile of its customer class, with a seasonal climate to match (`profiles`)
+    profiles: Literal["synthetic", "simbench"] = "synthetic"
 
 
 @dataclass
@@ -91,14 +94,24 @@ class Simulator:
         self._feeder_offset_pu = self.rng.normal(0.0, 0.01, size=len(f.feeder_ids))
         self._station_offset_c = self.rng.normal(0.0, 1.5, size=len(f.station_ids))
         self._tan_phi = np.tan(np.arccos(f.power_factor))
+        self._profiles = None
+        if config.profiles == "simbench":
+            from data_engineering.simulation.profiles import meter_profiles
+
+            # its own generator: the synthetic mode's draws (and so its output) stay as they were
+            self._profiles = meter_profiles(list(CUSTOMER_CLASSES), f.meter_class,
+                                            np.random.default_rng([config.seed, 11]))
         self._load_scale = config.peak_load_fraction / self._fleet_peak_ratio()
         self._links = [IDEAL if config.ideal_backhaul else PROFILES[NETWORK_PROFILES[p]] for p in f.pole_profile]
         self._topics = {name: f"{config.topic_prefix}{name}" for name in
                         ("ami.readings", "scada.measurements", "weather.observations")}
 
     def _fleet_peak_ratio(self) -> float:
-        """The fleet's highest 5-minute demand over a typical day, relative to its mean demand."""
+        """The fleet's highest 5-minute demand over a typical day (the profiles' year), relative to
+        its mean demand."""
         f = self.fleet
+        if self._profiles is not None:
+            return self._profiles.yearly_peak_ratio(f.mean_kw)
         hours = np.arange(0, 24, 5 / 60)
         demand = [np.sum(f.mean_kw * np.array([s(h) for s in loadshape.SHAPES])[f.meter_class]
                          * loadshape.cooling_factor(loadshape.temperature_c(h))) for h in hours]
@@ -144,17 +157,15 @@ class Simulator:
         freq = cfg.nominal_frequency_hz
         scada_every = max(1, int(round(cfg.scada_interval_s * cfg.rate_hz)))
         weather_every = max(1, int(round(cfg.weather_interval_s * cfg.rate_hz)))
-        start_hour = cfg.start.hour + cfg.start.minute / 60 + cfg.start.second / 3600
 
         for k in range(n_ticks):
             t_s = k * dt
             now = cfg.start + timedelta(seconds=t_s)
             stamp = _ts(now)
-            hour = (start_hour + t_s / 3600.0) % 24
-            temp = loadshape.temperature_c(hour) + self._station_offset_c
+            temp = self.temperature_c(now)
             freq += 0.05 * (cfg.nominal_frequency_hz - freq) * dt + rng.normal(0, 0.004) * np.sqrt(dt)
 
-            p_kw, v_pu = self._meter_state(hour, temp, t_s, now.date(), masks)
+            p_kw, v_pu = self._meter_state(now, temp, t_s, masks)
             q_kvar = p_kw * self._tan_phi
             v = v_pu * cfg.nominal_voltage_v
             i_a = np.where(v > 1.0, np.hypot(p_kw, q_kvar) * 1000.0 / np.maximum(v, 1.0), 0.0)
@@ -170,17 +181,37 @@ class Simulator:
             if k % scada_every == 0:
                 self._scada(stamp, t_s, p_kw, freq, queue)
             if k % weather_every == 0:
-                self._weather(stamp, t_s, hour, temp, queue)
+                self._weather(stamp, t_s, now, temp, queue)
             yield t_s, queue.pop_until(t_s)
 
         if cfg.gateway_batching:
             self._flush_gateways(float("inf"), cfg.start + timedelta(seconds=n_ticks * dt), pending, next_flush, queue)
         yield n_ticks * dt, queue.drain()
 
-    def expected_kw(self, hour: float, temp: np.ndarray, day: date) -> np.ndarray:
+    def temperature_c(self, at: datetime) -> np.ndarray:
+        """Air temperature at each weather station: the synthetic warm day, or the profiles'
+        season (a central-European daily mean with a 4 °C daily swing)."""
+        hour = at.hour + at.minute / 60 + at.second / 3600
+        if self._profiles is None:
+            return loadshape.temperature_c(hour) + self._station_offset_c
+        from data_engineering.simulation.profiles import seasonal_temperature_c
+
+        return loadshape.temperature_c(hour, seasonal_temperature_c(at), 4.0) + self._station_offset_c
+
+    def irradiance_wm2(self, at: datetime) -> float:
+        """Clear-sky irradiance (synthetic), or SimBench's PV feed-in profile scaled to 1000 W/m²."""
+        if self._profiles is None:
+            return float(loadshape.clear_sky_ghi(at.hour + at.minute / 60 + at.second / 3600))
+        return self._profiles.irradiance_wm2(at)
+
+    def expected_kw(self, at: datetime, temp: np.ndarray) -> np.ndarray:
         """Each meter's expected demand: its class's daily shape, air conditioning above the comfort
-        temperature, and the day's level (weather and calendar)."""
+        temperature, and the day's level (weather and calendar); or, with SimBench profiles, its
+        profile's value (weather, weekdays and season are in the measured shapes)."""
         f = self.fleet
+        if self._profiles is not None:
+            return f.mean_kw * self._profiles.at(at)
+        hour, day = at.hour + at.minute / 60 + at.second / 3600, at.date()
         shape = np.array([s(hour) for s in loadshape.SHAPES])[f.meter_class]
         cooling = loadshape.cooling_factor(temp)[self._meter_station]
         return f.mean_kw * shape * cooling * loadshape.day_factor(day, self.config.seed)[f.meter_class]
@@ -196,10 +227,10 @@ class Simulator:
         ratio = np.where(expected > 0, metered / np.maximum(expected, 1e-9), overall)
         return g.load_mw * ratio * self._load_scale
 
-    def _meter_state(self, hour: float, temp: np.ndarray, t_s: float, day: date,
+    def _meter_state(self, at: datetime, temp: np.ndarray, t_s: float,
                      masks: list[tuple[Disturbance, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         f, rng = self.fleet, self.rng
-        p_kw = np.maximum(self.expected_kw(hour, temp, day) * (1 + rng.normal(0, 0.05, size=f.n_meters)), 0.0)
+        p_kw = np.maximum(self.expected_kw(at, temp) * (1 + rng.normal(0, 0.05, size=f.n_meters)), 0.0)
         feeder_kw = np.bincount(self._meter_feeder, weights=p_kw, minlength=len(f.feeder_ids))
         feeder_mean = np.bincount(self._meter_feeder, weights=f.mean_kw, minlength=len(f.feeder_ids))
         loading = feeder_kw / np.maximum(feeder_mean, 1e-9)
@@ -299,9 +330,9 @@ class Simulator:
         queue.push(t_s + 0.05, self._topics["scada.measurements"], b"ems", orjson.dumps({"measurements": records}))
         self.report.messages += 1
 
-    def _weather(self, stamp: str, t_s: float, hour: float, temp: np.ndarray, queue: DeliveryQueue) -> None:
+    def _weather(self, stamp: str, t_s: float, at: datetime, temp: np.ndarray, queue: DeliveryQueue) -> None:
         rng = self.rng
-        ghi = float(loadshape.clear_sky_ghi(hour))
+        ghi = self.irradiance_wm2(at)
         for s, station in enumerate(self.fleet.station_ids):
             cloud = float(np.clip(rng.normal(30, 20), 0, 100))
             record = {"ts": stamp, "station_id": station,

@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_engineering.contracts.telemetry import SCADA_MEASUREMENT
-from data_engineering.simulation import loadshape
 from data_engineering.simulation.engine import Simulator, _ts, load_and_unit_records
 
 # Averaging 1 Hz meter noise (5 %) over a 5-minute interval leaves about this much.
@@ -29,9 +28,7 @@ def scada_history(sim: Simulator, days: float, interval_minutes: float = 5.0) ->
     records: list[dict] = []
     for k in range(n, 0, -1):
         at: datetime = cfg.start - k * step
-        hour = at.hour + at.minute / 60 + at.second / 3600
-        temp = loadshape.temperature_c(hour) + sim._station_offset_c
-        p_kw = sim.expected_kw(hour, temp, at.date()) * (1 + rng.normal(0, INTERVAL_NOISE, size=sim.fleet.n_meters))
+        p_kw = sim.expected_kw(at, sim.temperature_c(at)) * (1 + rng.normal(0, INTERVAL_NOISE, size=sim.fleet.n_meters))
         load = sim.bus_load_mw(p_kw)
         records += load_and_unit_records(g, _ts(at), load, g.dispatch(np.array([load.sum()]))[0], None)
     return records
