@@ -50,10 +50,7 @@ def device_outputs(model: Model, result: SolveResult) -> np.ndarray:
 
 
 def solve_julia(case: Case, options: SolveOptions, solver: JuliaSolver | None = None) -> SolveResult:
-    """Islanding is refused here before Julia runs, with the Python solver's message (`build_model`);
-    so is `secure_spread` with a load band, which PowerLASCOPF.jl does not model."""
-    if options.secure_spread and case.load_band_mw is not None:
-        raise ValueError("secure_spread: the julia backend does not secure a load band; use the python backend")
+    """Islanding is refused here before Julia runs, with the Python solver's message (`build_model`)."""
     model = build_model(case, options)
     with tempfile.TemporaryDirectory(prefix="lascopf-julia-") as tmp:
         inputs = write_inputs(case, options, tmp)
