@@ -42,16 +42,17 @@ def build_case(network: NetworkModel, loads: pd.DataFrame, p0: pd.Series, *, nam
         if islanding != "shed":
             raise base_refusal(base, island)
         notes.append(f"cut off by topology events, load unserved: buses {', '.join(map(str, base.buses.ids[island]))}")
-    def by_bus(frame: pd.DataFrame) -> np.ndarray:
-        return frame.reindex(columns=base.buses.ids.tolist()).to_numpy(dtype=float)
-
-    if band:
-        notes.append(f"load band: {len(band)} trajectories around the forecast")
-    case = replace(base, name=name, load_mw=by_bus(loads), generators=replace(gens, p0_mw=start), notes=tuple(notes),
-                   load_band_mw=np.stack([by_bus(b) for b in band]) if band else None)
+    ids = base.buses.ids.tolist()
+    case = replace(base, name=name, load_mw=_by_bus(loads, ids), generators=replace(gens, p0_mw=start),
+                   notes=tuple(notes), load_band_mw=np.stack([_by_bus(b, ids) for b in band]) if band else None)
     if emergency_factor is not None:
         case = case.with_emergency_factor(emergency_factor)
     return select(case, contingencies, islanding)
+
+
+def _by_bus(frame: pd.DataFrame, bus_ids: list[int]) -> np.ndarray:
+    """(intervals, buses) MW in the network's bus order, from a frame with bus-id columns."""
+    return frame.reindex(columns=bus_ids).to_numpy(dtype=float)
 
 
 def case_hash(case: Case) -> str:
