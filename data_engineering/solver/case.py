@@ -3,6 +3,10 @@
 Arrays are indexed by position (bus index, branch index, generator index); external MATPOWER bus
 numbers live in `Buses.ids` and are used only for names. Powers are in MW, costs in $/h with P in MW,
 so `c2` is $/MW²h and `c1` $/MWh, as MATPOWER's polynomial `gencost` rows give them.
+
+`load_mw` is the P50 load forecast the dispatch serves. `load_band_mw`, when given, holds other
+trajectories of the same forecast (K, T, N) — the P10 and P90 ones — that a solve with
+`SolveOptions.secure_spread` must also stay secure for (see `model.py`).
 """
 
 from __future__ import annotations
@@ -79,6 +83,16 @@ class Case:
     contingencies: tuple[Contingency, ...] = ()
     interval_minutes: float = 60.0
     notes: tuple[str, ...] = field(default=())  # what the loader assumed (default ramps, profiles, ...)
+    load_band_mw: np.ndarray | None = None  # (trajectories, intervals, buses): e.g. the P10 and P90 loads
+
+    def __post_init__(self) -> None:
+        if self.load_band_mw is None:
+            return
+        band = np.asarray(self.load_band_mw, dtype=float)
+        if band.ndim != 3 or band.shape[1:] != np.shape(self.load_mw):
+            raise ValueError(f"load band must be (trajectories, {', '.join(map(str, np.shape(self.load_mw)))}) "
+                             f"like load_mw, got {band.shape}")
+        object.__setattr__(self, "load_band_mw", band)
 
     @property
     def intervals(self) -> int:

@@ -12,11 +12,22 @@ are rows over the base dispatch; in corrective mode it is a dispatch of its own,
 corrective ramp of the base one (`CorrectiveBlock`). Every security limit is an *element* of a
 (interval, scenario): branch l < L (flow within ± rating) or unit L + d (a preventive pickup within
 the unit's bounds: the reserve it must hold).
+
+Load spread (`SolveOptions.secure_spread` with the case's `load_band_mw`) is an affine, AGC-style
+robust envelope: under band trajectory k the loads are `demand + deviation[k]` and the units meet
+the difference in fixed shares `follow` (∝ Pmax − Pmin of the units that can move), running at
+x + follow · ΣΔ_k. Everything is linear in the load, so a dispatch secure for the P50 trajectory and
+each band trajectory is secure for every mix of them; the model holds that intersection: device
+bounds and ramp rows tightened by the shifts, each security row the tightest of the trajectories'
+rows (less the flow of their shifts), overloads the worst trajectory's. `trajectories` gives each
+trajectory as a plain model (its loads, its device bounds) with its shift: what `verify` checks.
+The balance stays the P50 one; with Σ follow = 1 it holds for every trajectory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -76,6 +87,10 @@ class Model:
     corrective: bool = False
     corrective_up: np.ndarray | None = None  # (D,) MW a scenario dispatch may move above the base
     corrective_down: np.ndarray | None = None
+    deviation: np.ndarray | None = None  # (K, T, N) load band trajectories less `demand` (secure_spread)
+    follow: np.ndarray | None = None  # (D,) each device's share of a load deviation
+    trajectory_lower: np.ndarray | None = None  # (K + 1, T, D) device bounds under P50 and each band
+    trajectory_upper: np.ndarray | None = None  # trajectory, before the tightening
 
     @property
     def intervals(self) -> int:
@@ -119,9 +134,42 @@ class Model:
             ptdf[:, self.island[scenario]] = 0.0
         return ptdf
 
+    @property
+    def shifts(self) -> np.ndarray:
+        """(K + 1, T, D) output shift of the devices under each load trajectory, P50's (zero) first."""
+        if self.deviation is None:
+            return np.zeros((1, *self.lower.shape))
+        total = np.concatenate([np.zeros((1, self.intervals)), self.deviation.sum(axis=2)])
+        return total[..., None] * self.follow
+
+    @cached_property
+    def trajectories(self) -> tuple[tuple[Model, np.ndarray], ...]:
+        """Each load trajectory as a model without the envelope (its demand, its device bounds) and
+        the (T, D) shift of the devices under it, P50 first; without a band, this model alone."""
+        if self.deviation is None:
+            return ((self, self.shifts[0]),)
+        demands = [self.demand, *(self.demand + self.deviation)]
+        return tuple((replace(self, demand=demand, lower=lower, upper=upper, deviation=None, follow=None,
+                              trajectory_lower=None, trajectory_upper=None), shift)
+                     for demand, lower, upper, shift in zip(demands, self.trajectory_lower, self.trajectory_upper,
+                                                            self.shifts, strict=True))
+
     def security_rows(self, t: int, s: int, elements: np.ndarray) -> Rows:
         """Rows of the security limits `elements` of (t, s): over the base dispatch (preventive, and
-        the base case), or over the scenario's own dispatch (corrective)."""
+        the base case), or over the scenario's own dispatch (corrective). Under a load band each row
+        holds for every trajectory: the tightest of their bounds, each less the flow (or pickup) of
+        its shift — `a` does not depend on the loads — with the P50 sensitivities for the prices."""
+        (p50, _), *band = self.trajectories
+        rows = p50._security_rows_at(t, s, elements)
+        lower, upper = rows.lower, rows.upper
+        for model, shift in band:
+            other = model._security_rows_at(t, s, elements)
+            moved = rows.a @ shift[t]
+            lower, upper = np.maximum(lower, other.lower - moved), np.minimum(upper, other.upper - moved)
+        return Rows(rows.a, lower, upper, rows.sens)
+
+    def _security_rows_at(self, t: int, s: int, elements: np.ndarray) -> Rows:
+        """`security_rows` at this model's own demand and device bounds (one trajectory)."""
         L = self.case.branches.n
         branches, units = elements[elements < L], elements[elements >= L] - L
         part, lost, cut = self.participation[s], self.lost[s], self.island[s]
@@ -158,14 +206,17 @@ class Model:
 
     def ramp_chain(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows (rows × T) over device d's outputs: x_t − x_{t−1} within [−ramp_down, ramp_up], with
-        x_{−1} = P0 (no first row where P0 is not given)."""
+        x_{−1} = P0 (no first row where P0 is not given). Under a load band, within them for every
+        trajectory: the step plus the change of the device's shift (none before the horizon: P0 is
+        measured)."""
         steps = np.eye(self.intervals) - np.eye(self.intervals, k=-1)
         base = np.zeros(self.intervals)
+        moves = np.diff(self.shifts[:, :, d], axis=1, prepend=0.0)  # (K + 1, T)
         if np.isnan(self.p0[d]):
-            steps, base = steps[1:], base[1:]
+            steps, base, moves = steps[1:], base[1:], moves[:, 1:]
         else:
             base[0] = self.p0[d]
-        return steps, base - self.ramp_down[d], base + self.ramp_up[d]
+        return steps, base - self.ramp_down[d] - moves.min(axis=0), base + self.ramp_up[d] - moves.max(axis=0)
 
     def cost(self, x: np.ndarray) -> float:
         """Objective of a (T, D) dispatch, $ over the horizon (sum of hourly cost rates per interval)."""
@@ -220,7 +271,18 @@ class Model:
                   scenarios: np.ndarray | None = None, xs: np.ndarray | None = None) -> np.ndarray:
         """(T, S', L + D) amount (MW) by which each security element exceeds its limit (≤ 0 within) for
         the given scenarios (default all): flows against their ratings, then the scenario dispatch
-        against device bounds (lost devices excepted). `xs` defaults to the preventive response."""
+        against device bounds (lost devices excepted). `xs` defaults to the preventive response.
+        Under a load band, the worst trajectory's: each at its loads, the dispatch shifted (the given
+        `xs` is the P50 one; a band trajectory's is the preventive response of its dispatch)."""
+        (p50, _), *band = self.trajectories
+        over = p50._overloads(x, intervals, scenarios, xs)
+        for model, shift in band:
+            over = np.maximum(over, model._overloads(x + shift[intervals], intervals, scenarios))
+        return over
+
+    def _overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None),
+                   scenarios: np.ndarray | None = None, xs: np.ndarray | None = None) -> np.ndarray:
+        """`overloads` at this model's own demand and device bounds (one trajectory)."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
         xs = self.response(x, scenarios, intervals) if xs is None else xs
         flows = self.scenario_flows(x, xs, intervals, scenarios)
@@ -269,22 +331,15 @@ def build_model(case: Case, options: SolveOptions) -> Model:
     if network.island.any() and options.islanding == "refuse":
         raise base_refusal(case, network.island)
     g = case.generators
-    T = case.intervals
-    lower, upper = np.tile(g.pmin_mw, (T, 1)), np.tile(g.pmax_mw, (T, 1))
-    bus, c2, c1 = g.bus, g.c2, g.c1
-    ramp_up, ramp_down, p0 = g.ramp_up_mw, g.ramp_down_mw, g.p0_mw
     demand = case.load_mw * ~network.island
-    if options.load_shedding:
-        loaded = np.flatnonzero((demand > 0).any(axis=0))
-        k = len(loaded)
-        bus = np.r_[bus, loaded]
-        c2, c1 = np.r_[c2, np.zeros(k)], np.r_[c1, np.full(k, options.voll_per_mwh)]
-        lower = np.c_[lower, np.zeros((T, k))]
-        upper = np.c_[upper, np.maximum(demand[:, loaded], 0.0)]
-        ramp_up, ramp_down = np.r_[ramp_up, np.full(k, np.inf)], np.r_[ramp_down, np.full(k, np.inf)]
-        p0 = np.r_[p0, np.full(k, np.nan)]
+    loaded = np.flatnonzero((demand > 0).any(axis=0)) if options.load_shedding else np.zeros(0, dtype=int)
+    k = len(loaded)
+    bus = np.r_[g.bus, loaded]
+    c2, c1 = np.r_[g.c2, np.zeros(k)], np.r_[g.c1, np.full(k, options.voll_per_mwh)]
+    ramp_up, ramp_down = np.r_[g.ramp_up_mw, np.full(k, np.inf)], np.r_[g.ramp_down_mw, np.full(k, np.inf)]
+    p0 = np.r_[g.p0_mw, np.full(k, np.nan)]
     dead = network.island[bus]  # units the base topology cuts off produce nothing
-    lower, upper = np.where(dead, 0.0, lower), np.where(dead, 0.0, upper)
+    lower, upper = _device_bounds(case, demand, loaded, dead)
     p0 = np.where(dead & ~np.isnan(p0), 0.0, p0)
     ramp_up, ramp_down = np.where(dead, np.inf, ramp_up), np.where(dead, np.inf, ramp_down)
     D, S = len(c1), len(case.contingencies) + 1
@@ -302,10 +357,44 @@ def build_model(case: Case, options: SolveOptions) -> Model:
     participation = np.stack([_participation(upper[0], g.n, lost[s], island[s]) for s in range(S)])
     shedding = np.arange(D) >= g.n
     scale = options.corrective_minutes / case.interval_minutes
-    return Model(case=case, network=network, device_bus=bus, c2=c2, c1=c1,
-                 c0_total=float(g.c0.sum()), lower=lower, upper=upper, ramp_up=ramp_up, ramp_down=ramp_down,
-                 p0=p0, n_gen=g.n, demand=demand, outages=outages, lost=lost, island=island,
-                 participation=participation, corrective=options.mode == "corrective",
-                 corrective_up=np.where(shedding, 0.0, ramp_up * scale),
-                 corrective_down=np.where(shedding, 0.0, ramp_down * scale))
+    model = Model(case=case, network=network, device_bus=bus, c2=c2, c1=c1,
+                  c0_total=float(g.c0.sum()), lower=lower, upper=upper, ramp_up=ramp_up, ramp_down=ramp_down,
+                  p0=p0, n_gen=g.n, demand=demand, outages=outages, lost=lost, island=island,
+                  participation=participation, corrective=options.mode == "corrective",
+                  corrective_up=np.where(shedding, 0.0, ramp_up * scale),
+                  corrective_down=np.where(shedding, 0.0, ramp_down * scale))
+    if options.secure_spread and case.load_band_mw is not None:
+        return _with_spread(model, loaded, dead)
+    return model
+
+
+def _device_bounds(case: Case, demand: np.ndarray, loaded: np.ndarray, dead: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) device bounds serving `demand`: units within [Pmin, Pmax], shedding devices up to their
+    bus's load, devices the base topology cuts off at 0."""
+    g, T = case.generators, case.intervals
+    lower = np.c_[np.tile(g.pmin_mw, (T, 1)), np.zeros((T, len(loaded)))]
+    upper = np.c_[np.tile(g.pmax_mw, (T, 1)), np.maximum(demand[:, loaded], 0.0)]
+    return np.where(dead, 0.0, lower), np.where(dead, 0.0, upper)
+
+
+def _with_spread(model: Model, loaded: np.ndarray, dead: np.ndarray) -> Model:
+    """The model secured for the case's load band as well: the deviations, the follow shares (units
+    alive with a range and ramps, ∝ Pmax − Pmin; shedding devices none), and the device bounds
+    tightened so that every trajectory's shifted dispatch stays within its own bounds. Ramps and
+    security rows tighten through `Model.trajectories`."""
+    if model.corrective:
+        raise ValueError("secure_spread needs mode='preventive': corrective dispatches do not follow the load band")
+    case, g = model.case, model.case.generators
+    deviation = case.load_band_mw * ~model.network.island - model.demand
+    moves = ~dead[: g.n] & (np.minimum(g.ramp_up_mw, g.ramp_down_mw) > 0)
+    weight = np.r_[np.where(moves, np.maximum(g.pmax_mw - g.pmin_mw, 0.0), 0.0), np.zeros(len(loaded))]
+    if weight.sum() <= 0:
+        raise ValueError("secure_spread: no unit can follow the load (none has a range and ramps)")
+    bounds = [(model.lower, model.upper), *(_device_bounds(case, d, loaded, dead) for d in model.demand + deviation)]
+    lower, upper = (np.stack(b) for b in zip(*bounds, strict=True))
+    spread = replace(model, deviation=deviation, follow=weight / weight.sum(), trajectory_lower=lower,
+                     trajectory_upper=upper)
+    shifts = spread.shifts
+    return replace(spread, lower=(lower - shifts).max(axis=0), upper=(upper - shifts).min(axis=0))
 

@@ -1,4 +1,5 @@
-"""What a solve may do: method, security mode, islanding policy, shedding, tolerances, decomposition."""
+"""What a solve may do: method, security mode, islanding policy, shedding, load spread, tolerances,
+decomposition."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ class SolveOptions:
     islanding: Literal["refuse", "shed"] = "refuse"
     load_shedding: bool = False  # allow shedding at `voll_per_mwh` instead of declaring infeasibility
     voll_per_mwh: float = 10_000.0
+    # also secure the case's `load_band_mw` trajectories (P10, P90) and every mix of them with the P50
+    # load, the units following the load in fixed shares (`model.py`); preventive mode only
+    secure_spread: bool = False
     feasibility_tol_mw: float = 1e-3  # flow screening: a limit counts as violated beyond this
     max_screening_rounds: int = 50
     # ADMM / APP

@@ -136,4 +136,5 @@ def _diagnose(result: SolveResult, model: Model, options: SolveOptions) -> None:
         result.reserve_shortfall_mw = reserve_shortfall(model, found.base_x)
     result.infeasible_contingencies = [model.case.contingencies[s - 1].label for s in found.culprits]
     names = ", ".join(result.infeasible_contingencies)
-    result.message = "; ".join(m for m in (result.message, found.message + (f": {names}" if names else "")) if m)
+    band = " (secured for the load band too)" if model.deviation is not None else ""
+    result.message = "; ".join(m for m in (result.message, found.message + (f": {names}" if names else "") + band) if m)

@@ -3,10 +3,14 @@
 Independent of the solvers' own bookkeeping: it recomputes balance, device limits, ramps, base-case
 flows and every contingency's flows and dispatch from the dispatch alone (the preventive response,
 or the corrective dispatches the solver returned: their balance, bounds and corrective ramps).
+Under a load band (`secure_spread`) it checks every trajectory — P50 and each band one, at its own
+loads and device bounds, with the units shifted by their follow shares — against all of that, so a
+wrong tightening of the model's bounds, ramps or rows shows here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +37,24 @@ def scenario_dispatch(model: Model, x: np.ndarray, xs: np.ndarray | None) -> np.
 
 def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verification:
     """`x`: (T, D) device outputs; `xs`: (T, S, D) scenario dispatches (corrective mode)."""
-    case = model.case
     xs = scenario_dispatch(model, x, xs)
+    worst_value, worst = 0.0, "none"
+    violation: dict[str, float] = {}
+    for k, (plain, shift) in enumerate(model.trajectories):
+        x_k = x + shift
+        xs_k = xs if k == 0 else scenario_dispatch(plain, x_k, None)
+        label = "" if len(model.trajectories) == 1 else (" (P50 load)" if k == 0 else f" (load band trajectory {k})")
+        for name, (values, where) in _families(plain, x_k, xs_k).items():
+            v = float(np.max(values, initial=0.0))
+            violation[name] = max(violation.get(name, 0.0), v)
+            if v > worst_value:
+                worst_value, worst = v, f"{name}: {where(np.unravel_index(np.argmax(values), values.shape))}{label}"
+    return Verification(violation, worst)
+
+
+def _families(model: Model, x: np.ndarray, xs: np.ndarray) -> dict[str, tuple[np.ndarray, Callable]]:
+    """Per constraint family, the excess of each constraint (≤ 0 within) and where it is, in words."""
+    case = model.case
     balance = np.abs(x.sum(axis=1) - model.demand.sum(axis=1))
     bounds = np.maximum(model.lower - x, x - model.upper)
     previous = np.vstack([np.where(np.isnan(model.p0), x[0], model.p0), x[:-1]])
@@ -49,7 +69,7 @@ def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verific
     else:
         corrective = np.abs(xs - model.response(x, np.arange(model.n_scenarios)))[:, 1:]
     after = lambda i: f"after {case.contingencies[i[1]].label}, interval {i[0] + 1}"  # noqa: E731
-    families = {
+    return {
         "balance": (balance, lambda i: f"interval {i[0] + 1}"),
         "device_limits": (bounds, lambda i: f"device {i[1]}, interval {i[0] + 1}"),
         "ramps": (ramps, lambda i: f"device {i[1]}, interval {i[0] + 1}"),
@@ -61,14 +81,6 @@ def verify(model: Model, x: np.ndarray, xs: np.ndarray | None = None) -> Verific
         "contingency_balance": (post_balance, after),
         "corrective_ramps": (corrective, lambda i: f"device {i[2]} {after(i)}"),
     }
-    worst_value, worst = 0.0, "none"
-    violation = {}
-    for name, (values, where) in families.items():
-        v = float(np.max(values, initial=0.0))
-        violation[name] = max(v, 0.0)
-        if v > worst_value:
-            worst_value, worst = v, f"{name}: {where(np.unravel_index(np.argmax(values), values.shape))}"
-    return Verification(violation, worst)
 
 
 def flow_excess(model: Model, x: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

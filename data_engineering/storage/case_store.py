@@ -1,12 +1,14 @@
 """LASCOPF cases in the lake, content-addressed: `cases/<name>/<hash>/` holds the MATPOWER `.m`
 file and its look-ahead sidecar (what PowerSystems.jl and the Julia solver read), the time series as
-Parquet (long format, for SQL engines and pandas) and as HDF5 (arrays, for numerical tools)."""
+Parquet (long format, for SQL engines and pandas) and as HDF5 (arrays, for numerical tools). The
+load band (P10 / P90 trajectories, `Case.load_band_mw`) has no place in MATPOWER or the sidecar: it is
+an HDF5 dataset, written when the case has one and read back when present (older cases have none)."""
 
 from __future__ import annotations
 
 import io
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import h5py
@@ -49,6 +51,9 @@ def hdf5_bytes(case: Case, times: pd.DatetimeIndex, history: pd.DataFrame) -> by
         h5["bus_ids"] = case.buses.ids
         h5["load_mw"] = case.load_mw
         h5["load_mw"].attrs["dims"] = "interval, bus"
+        if case.load_band_mw is not None:
+            h5["load_band_mw"] = case.load_band_mw
+            h5["load_band_mw"].attrs["dims"] = "trajectory, interval, bus"
         h5["generators/names"] = np.array(case.generators.names, dtype="S")
         h5["generators/p0_mw"] = case.generators.p0_mw
         h5["history/time"] = np.array([t.isoformat() for t in history.index], dtype="S")
@@ -84,8 +89,14 @@ def read_system_load(lake: Lake, prefix: str) -> tuple[pd.Series, pd.Series]:
 
 
 def read_case_objects(lake: Lake, prefix: str) -> Case:
-    """The case as the solver reads it from the `.m` file and sidecar."""
+    """The case as the solver reads it from the `.m` file and sidecar, with its load band when the
+    HDF5 holds one."""
     with tempfile.TemporaryDirectory() as tmp:
         for file in ("case.m", "case.json"):
             (Path(tmp) / file).write_bytes(lake.get(f"{prefix}{file}"))
-        return read_case(Path(tmp) / "case.m")
+        case = read_case(Path(tmp) / "case.m")
+    if not lake.exists(f"{prefix}timeseries.h5"):
+        return case
+    with h5py.File(io.BytesIO(lake.get(f"{prefix}timeseries.h5")), "r") as h5:
+        band = h5["load_band_mw"][:] if "load_band_mw" in h5 else None
+    return case if band is None else replace(case, load_band_mw=band)

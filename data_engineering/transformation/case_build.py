@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -17,11 +18,13 @@ from data_engineering.storage.network import NetworkModel
 
 
 def build_case(network: NetworkModel, loads: pd.DataFrame, p0: pd.Series, *, name: str,
-               emergency_factor: float | None, contingencies: str, islanding: str = "refuse"
-               ) -> tuple[Case, ContingencyList]:
+               emergency_factor: float | None, contingencies: str, islanding: str = "refuse",
+               band: Sequence[pd.DataFrame] = ()) -> tuple[Case, ContingencyList]:
     """`loads`: forecast MW per interval (rows) and bus id (columns, the network's order); `p0`:
     measured MW per unit name. A unit without a measurement starts at its lower limit (noted).
-    Topology events that cut buses off are refused (`IslandingRefused`) unless `islanding="shed"`."""
+    `band`: other trajectories of the forecast laid out like `loads` (the P10 and P90), the case's
+    `load_band_mw`. Topology events that cut buses off are refused (`IslandingRefused`) unless
+    `islanding="shed"`."""
     base = network.case
     gens = base.generators
     measured = p0.reindex(list(gens.names))
@@ -39,17 +42,27 @@ def build_case(network: NetworkModel, loads: pd.DataFrame, p0: pd.Series, *, nam
         if islanding != "shed":
             raise base_refusal(base, island)
         notes.append(f"cut off by topology events, load unserved: buses {', '.join(map(str, base.buses.ids[island]))}")
-    case = replace(base, name=name, load_mw=loads.reindex(columns=base.buses.ids.tolist()).to_numpy(dtype=float),
-                   generators=replace(gens, p0_mw=start), notes=tuple(notes))
+    ids = base.buses.ids.tolist()
+    case = replace(base, name=name, load_mw=_by_bus(loads, ids), generators=replace(gens, p0_mw=start),
+                   notes=tuple(notes), load_band_mw=np.stack([_by_bus(b, ids) for b in band]) if band else None)
     if emergency_factor is not None:
         case = case.with_emergency_factor(emergency_factor)
     return select(case, contingencies, islanding)
 
 
+def _by_bus(frame: pd.DataFrame, bus_ids: list[int]) -> np.ndarray:
+    """(intervals, buses) MW in the network's bus order, from a frame with bus-id columns."""
+    return frame.reindex(columns=bus_ids).to_numpy(dtype=float)
+
+
 def case_hash(case: Case) -> str:
-    """SHA-256 over what defines the optimisation problem (the MATPOWER arrays and the sidecar), so
-    equal inputs give equal keys in the lake and a rerun rewrites identical objects."""
+    """SHA-256 over what defines the optimisation problem (the MATPOWER arrays, the sidecar and the
+    load band when there is one: a case without keeps its hash), so equal inputs give equal keys in
+    the lake and a rerun rewrites identical objects."""
     mpc = to_mpc(case)
     body = {k: (np.round(v, 9).tolist() if isinstance(v, np.ndarray) else v) for k, v in mpc.items()}
-    payload = json.dumps({"mpc": body, "sidecar": sidecar(case)}, sort_keys=True, default=str)
+    content = {"mpc": body, "sidecar": sidecar(case)}
+    if case.load_band_mw is not None:
+        content["load_band_mw"] = np.round(case.load_band_mw, 9).tolist()
+    payload = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()

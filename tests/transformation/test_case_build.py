@@ -13,7 +13,7 @@ from data_engineering.solver.contingencies import IslandingRefused
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.solve import solve_lascopf
 from data_engineering.storage.network import NetworkModel
-from data_engineering.transformation.case_build import build_case
+from data_engineering.transformation.case_build import build_case, case_hash
 
 
 def _inputs(out_of_service: str | None = None) -> tuple[NetworkModel, pd.DataFrame, pd.Series]:
@@ -44,3 +44,13 @@ def test_a_named_islanding_outage_in_the_settings_is_refused() -> None:
     network, loads, p0 = _inputs()
     with pytest.raises(IslandingRefused, match="outage 25-26"):
         build_case(network, loads, p0, name="grid", emergency_factor=1.3, contingencies="1-2,25-26")
+
+
+def test_a_load_band_is_laid_out_by_bus_and_enters_the_hash_only_when_given() -> None:
+    network, loads, p0 = _inputs()
+    plain, _ = build_case(network, loads, p0, name="grid", emergency_factor=1.3, contingencies="none")
+    band = [loads * 0.9, (loads * 1.1)[loads.columns[::-1]]]  # columns in any order: laid out by bus id
+    banded, _ = build_case(network, loads, p0, name="grid", emergency_factor=1.3, contingencies="none", band=band)
+    assert plain.load_band_mw is None
+    np.testing.assert_allclose(banded.load_band_mw, np.stack([plain.load_mw * 0.9, plain.load_mw * 1.1]))
+    assert case_hash(plain) == case_hash(replace(banded, load_band_mw=None)) != case_hash(banded)

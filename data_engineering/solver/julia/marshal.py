@@ -43,6 +43,9 @@ def julia_options(options: SolveOptions) -> dict:
     if options.mode != "preventive":
         raise ValueError(f"mode={options.mode!r} is not ported to PowerLASCOPF.jl (preventive only); use "
                          "SOLVER_BACKEND=python for corrective re-dispatch")
+    if options.secure_spread:
+        raise ValueError("secure_spread (the load band's envelope) is not ported to PowerLASCOPF.jl; use "
+                         "SOLVER_BACKEND=python")
     if options.islanding != "refuse":
         raise ValueError(f"islanding={options.islanding!r} is not ported to PowerLASCOPF.jl (it refuses islanding "
                          "outages); use SOLVER_BACKEND=python to solve them with the cut-off load unserved")
