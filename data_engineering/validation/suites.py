@@ -36,12 +36,15 @@ class QualityLimits:
     frequency_band_hz: float = 0.5
     frequency_mostly: float = 0.999
     scada_voltage_band_pu: tuple[float, float] = (0.9, 1.1)
+    # Stuck: this many identical readings in a row (or |value| below near-zero: a dead sensor).
     flatline_readings: int = 10
     flatline_mostly: float = 0.99
     near_zero_kw: float = 0.01
     near_zero_mw: float = 0.001
+    # Share of the readings its cadence promises that a meter (a bus: its meters) delivers.
     completeness_min: float = 0.9
     completeness_mostly: float = 0.95
+    # Largest holes: seconds and seq steps per meter, seconds per SCADA element (historian: 5 min).
     max_gap_s: float = 300.0
     max_seq_gap: int = 300
     scada_max_gap_s: float = 600.0
