@@ -102,6 +102,20 @@ class Settings(BaseSettings):
     quality_voltage_max_pu: float = 1.1
     quality_voltage_mostly: float = Field(default=0.95, gt=0, le=1)
     quality_frequency_band_hz: float = Field(default=0.5, gt=0)
+    quality_flatline_readings: int = Field(default=10, ge=2,
+                                           description="stuck: this many consecutive identical (or ~0) readings")
+    quality_flatline_mostly: float = Field(default=0.99, gt=0, le=1,
+                                           description="share of rows that must not be in a stuck run")
+    quality_near_zero_kw: float = Field(default=0.01, ge=0, description="AMI power below this |kW| counts as ~0")
+    quality_near_zero_mw: float = Field(default=0.001, ge=0, description="SCADA load below this |MW| counts as ~0")
+    quality_completeness_min: float = Field(default=0.9, ge=0, le=1,
+                                            description="share of expected readings a meter and a bus deliver")
+    quality_completeness_mostly: float = Field(default=0.95, gt=0, le=1,
+                                               description="share of rows whose meter and bus are complete enough")
+    quality_max_gap_s: float = Field(default=300.0, gt=0, description="largest gap between a meter's readings")
+    quality_max_seq_gap: int = Field(default=300, ge=1, description="largest seq step (missed readings + 1)")
+    quality_scada_max_gap_s: float = Field(default=600.0, gt=0,
+                                           description="largest gap between an element's SCADA measurements")
 
     # AMI analytics (ami_analytics DAG and the API).
     analytics_sag_threshold_pu: float = Field(default=0.9, gt=0, le=1, description="sag: below this share of nominal")

@@ -72,11 +72,11 @@ def extract(platform: Platform, run: DispatchRun) -> dict:
 def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
     """AMI and SCADA suites on the live window; the quality run id when it passes."""
     from data_engineering.contracts.telemetry import SCADA_MEASUREMENT, ami_reading
-    from data_engineering.validation.suites import ami_suite, prepare_ami, scada_suite
+    from data_engineering.validation.suites import ami_suite, prepare_ami, prepare_scada, scada_suite
 
     limits = quality_limits(platform)
-    ami = prepare_ami(get_frame(platform.lake, extracted["ami"]))
-    scada = get_frame(platform.lake, extracted["scada"])
+    ami = prepare_ami(get_frame(platform.lake, extracted["ami"]), limits)
+    scada = prepare_scada(get_frame(platform.lake, extracted["scada"]), limits)
     batches = [(ami_suite(ami_reading(platform.settings.nominal_voltage_v), limits), ami),
                (scada_suite(SCADA_MEASUREMENT, limits), scada)]
     window = (datetime.fromisoformat(extracted["window_start"]), datetime.fromisoformat(extracted["window_end"]))

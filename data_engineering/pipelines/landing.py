@@ -28,7 +28,14 @@ from data_engineering.runtime import Platform
 from data_engineering.storage.archive import write_objects
 from data_engineering.storage.telemetry import TelemetryWriter
 from data_engineering.validation.gate import QualityGateFailed
-from data_engineering.validation.suites import SuiteSpec, ami_suite, contract_suite, prepare_ami, scada_suite
+from data_engineering.validation.suites import (
+    SuiteSpec,
+    ami_suite,
+    contract_suite,
+    prepare_ami,
+    prepare_scada,
+    scada_suite,
+)
 
 log = logging.getLogger(__name__)
 PIPELINE = "lascopf_daily_ingest"
@@ -130,14 +137,16 @@ def _suite(platform: Platform, source: Source) -> SuiteSpec:
 
 def _prepare(platform: Platform, source: Source, batch: pd.DataFrame) -> pd.DataFrame:
     """AMI batches get their meters' bus and nominal voltage from the asset model (as in the window
-    the dispatch validates) and the derived columns of the AMI suite."""
+    the dispatch validates) and the derived columns of the AMI suite; SCADA batches those of theirs."""
+    if source.name == "scada":
+        return prepare_scada(batch, quality_limits(platform))
     if source.name != "ami":
         return batch
     with platform.db.connect(autocommit=True) as conn:
         topology = pd.DataFrame(conn.execute(
             "SELECT meter_id, bus_id, nominal_voltage_v FROM meter_topology WHERE meter_id = ANY(%s)",
             (batch["meter_id"].unique().tolist(),)).fetchall(), columns=["meter_id", "bus_id", "nominal_voltage_v"])
-    return prepare_ami(batch.merge(topology, on="meter_id", how="left"))
+    return prepare_ami(batch.merge(topology, on="meter_id", how="left"), quality_limits(platform))
 
 
 def _finish(platform: Platform, key: str, data: bytes, digest: str, source: str, status: str, loaded: int,

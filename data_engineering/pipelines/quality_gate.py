@@ -12,13 +12,17 @@ from data_engineering.storage.quality import store_quality_run, write_docs
 from data_engineering.validation.gate import QualityGateFailed, run_gate
 from data_engineering.validation.suites import QualityLimits
 
+# Limits read from the setting of the same name with a `quality_` prefix.
+SAME_NAME = ("voltage_mostly", "frequency_band_hz", "flatline_readings", "flatline_mostly", "near_zero_kw",
+             "near_zero_mw", "completeness_min", "completeness_mostly", "max_gap_s", "max_seq_gap", "scada_max_gap_s")
+
 
 def quality_limits(platform: Platform) -> QualityLimits:
-    """The bands the settings give (`QUALITY_*`, nominal frequency)."""
+    """The bands and fault limits the settings give (`QUALITY_*`, nominal frequency)."""
     s = platform.settings
     return QualityLimits(nominal_frequency_hz=s.nominal_frequency_hz,
                          voltage_band_pu=(s.quality_voltage_min_pu, s.quality_voltage_max_pu),
-                         voltage_mostly=s.quality_voltage_mostly, frequency_band_hz=s.quality_frequency_band_hz)
+                         **{name: getattr(s, f"quality_{name}") for name in SAME_NAME})
 
 
 def gate(platform: Platform, run_key: str, batches: list, window: tuple[datetime | None, datetime | None],
