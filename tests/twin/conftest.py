@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -6,6 +7,7 @@ from data_engineering.simulation.assets import asset_model
 from data_engineering.simulation.engine import SimulationConfig, Simulator
 from data_engineering.simulation.grid import load_reference_grid
 from data_engineering.simulation.phases import meter_phases
+from data_engineering.storage.database import Database
 from data_engineering.twin.cim import cim_twin
 from data_engineering.twin.dtdl import interface_document
 from data_engineering.twin.ontology import INTERFACES
@@ -40,3 +42,11 @@ def twin(sim):
 @pytest.fixture
 def models():
     return [interface_document(i) for i in INTERFACES]
+
+
+@pytest.fixture
+def empty_database(pg_server):
+    """A database of its own, migrated by the test (to what it needs)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield Database(pg_server.create_database(name))
+    pg_server.drop_database(name)

@@ -1,9 +1,6 @@
 """Simulator twin → PostgreSQL → `lascopf twin export` → `lascopf twin import` into an empty
 migrated database → the same graph; the asset tables and meter_topology work as before."""
 
-import uuid
-
-import pytest
 from typer.testing import CliRunner
 
 from data_engineering.cli import app
@@ -16,15 +13,6 @@ from tests.helpers import stored
 from tests.twin.conftest import simulated_twin
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def empty_database(pg_server):
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    db = Database(pg_server.create_database(name))
-    migrate(db)
-    yield db
-    pg_server.drop_database(name)
 
 
 def _twin(db: Database) -> TwinGraph:
@@ -40,6 +28,7 @@ def _cli(monkeypatch, db: Database, *args: str):
 
 def test_export_then_import_into_an_empty_database_gives_the_same_graph(
         database, empty_database, sim, tmp_path, monkeypatch):
+    migrate(empty_database)
     register_simulated_grid(database, sim)
     expected = simulated_twin(sim).canonical()
     assert _twin(database) == expected
@@ -68,6 +57,7 @@ def test_rewriting_a_node_replaces_its_outgoing_relationships(database, twin):
 
 
 def test_an_invalid_import_file_is_refused_and_nothing_is_written(empty_database, tmp_path, monkeypatch):
+    migrate(empty_database)
     (tmp_path / "twin.ndjson").write_text(
         '{"Section": "Twins"}\n{"$dtId": "a", "$metadata": {"$model": "dtmi:x:Y;1"}}\n')
     result = _cli(monkeypatch, empty_database, "import", str(tmp_path / "twin.ndjson"))
