@@ -198,7 +198,7 @@ def twin_import(source: Annotated[Path, typer.Argument(help="an export directory
 
     try:
         graph = load_twin(source).graph
-    except ValueError as exc:  # unreadable JSON, a misplaced section or broken DTDL rules
+    except (OSError, ValueError) as exc:  # no file, unreadable JSON, a misplaced section or broken DTDL rules
         console.print(f"[red]{source}: {exc}")
         raise typer.Exit(code=1) from exc
     with _database().transaction() as conn:

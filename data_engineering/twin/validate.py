@@ -78,7 +78,7 @@ def _interface_errors(model: dict[str, Any], models: _Models) -> Iterator[str]:
     for parent in model.get("extends", []):
         if parent not in models.by_id:
             yield f"{dtmi}: extends {parent!r}, which is not exported"
-    if dtmi in {p for m in models.chain(dtmi) if m is not model for p in m.get("extends", [])}:
+    if dtmi in {p for m in models.chain(dtmi) for p in m.get("extends", [])}:
         yield f"{dtmi}: extends itself"
     for name in _repeated(c.get("name") for m in models.chain(dtmi) for c in m.get("contents", [])):
         yield f"{dtmi}: content name {name!r} is declared more than once (inherited names included)"
