@@ -23,6 +23,8 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 api_app = typer.Typer(help="The HTTP API: `lascopf api` serves it", invoke_without_command=True)
 app.add_typer(api_app, name="api")
+twin_app = typer.Typer(help="The CIM digital twin as DTDL v3 (Azure Digital Twins import files)", no_args_is_help=True)
+app.add_typer(twin_app, name="twin")
 console = Console()
 
 
@@ -158,17 +160,50 @@ def _reoptimisation_trigger(platform, metrics):  # noqa: ANN001, ANN202
     return trigger, background
 
 
-@db_app.command("migrate")
-def db_migrate() -> None:
-    """Apply pending migrations from sql/."""
+def _database():  # noqa: ANN202 - storage.database.Database
     from data_engineering.storage.database import Database
-    from data_engineering.storage.migrations import migrate
 
     settings = _settings()
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL (the embedded server migrates itself on start)")
-    applied = migrate(Database(settings.database_url))
+    return Database(settings.database_url)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations from sql/."""
+    from data_engineering.storage.migrations import migrate
+
+    applied = migrate(_database())
     console.print(f"applied {len(applied)} migration(s)" if applied else "schema is current")
+
+
+@twin_app.command("export")
+def twin_export(out: Annotated[Path, typer.Option(help="directory for models/*.json and twin.ndjson")]) -> None:
+    """Write the twin in the database as DTDL interfaces and an Azure Digital Twins import file."""
+    from data_engineering.storage.twin import read_twin
+    from data_engineering.twin.files import export_twin
+
+    with _database().connect(autocommit=True) as conn:
+        graph = read_twin(conn)
+    path = export_twin(graph, out)
+    console.print(f"{len(graph.nodes)} twins, {len(graph.relationships)} relationships → {path}")
+
+
+@twin_app.command("import")
+def twin_import(source: Annotated[Path, typer.Argument(help="an export directory or its twin.ndjson")]) -> None:
+    """Validate an import file and upsert its twins and relationships into the database."""
+    from data_engineering.storage.twin import write_twin
+    from data_engineering.twin.files import load_twin
+
+    try:
+        graph = load_twin(source).graph
+    except (OSError, ValueError) as exc:  # no file, unreadable JSON, a misplaced section or broken DTDL rules
+        console.print(f"[red]{source}: {exc}")
+        raise typer.Exit(code=1) from exc
+    with _database().transaction() as conn:
+        write_twin(conn, graph)
+    console.print(f"imported {len(graph.nodes)} twins, {len(graph.relationships)} relationships")
 
 
 @api_app.callback()
