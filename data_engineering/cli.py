@@ -51,7 +51,7 @@ def _parse_sag(text: str):  # noqa: ANN202
 
 def _simulation_config(settings: Settings, meters: int | None, minutes: float, rate_hz: float | None,
                        seed: int | None, start: str | None, batching: bool, ideal: bool, sag: list[str],
-                       speed: float = 0.0, meters_per_pole: int = 4):  # noqa: ANN202
+                       speed: float = 0.0, meters_per_pole: int = 4, profiles: str | None = None):  # noqa: ANN202
     """Default start: now for a paced (live) run, `minutes` ago for an as-fast-as-possible backfill."""
     from data_engineering.simulation.engine import SimulationConfig, utc
 
@@ -64,6 +64,7 @@ def _simulation_config(settings: Settings, meters: int | None, minutes: float, r
         case=settings.sim_case, nominal_voltage_v=settings.nominal_voltage_v,
         nominal_frequency_hz=settings.nominal_frequency_hz, gateway_batching=batching, ideal_backhaul=ideal,
         disturbances=tuple(_parse_sag(s) for s in sag), topic_prefix=settings.kafka_topic_prefix,
+        profiles=profiles or settings.sim_profiles,
     )
 
 
@@ -273,6 +274,8 @@ def simulate(
     sag: Annotated[list[str], typer.Option(help="inject a voltage event: POLE@START_S:DURATION_S:PU")] = [],  # noqa: B006
     history_days: Annotated[float, typer.Option(help="days of SCADA history before the start, loaded first "
                                                      "(the forecast needs about a week)")] = 0.0,
+    profiles: Annotated[str | None, typer.Option(help="synthetic | simbench (real-derived SimBench load profiles); "
+                                                      "default SIM_PROFILES")] = None,
 ) -> None:
     """Simulate AMI meters, pole gateways, SCADA and weather, and publish them to Kafka; each
     meter's seq continues after the highest stored."""
@@ -281,8 +284,10 @@ def simulate(
     settings = _settings()
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
+        if profiles not in (None, "synthetic", "simbench"):
+            raise typer.BadParameter(f"--profiles is synthetic or simbench, got {profiles!r}")
         config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed,
-                                    meters_per_pole)
+                                    meters_per_pole, profiles)
         report, key = _run_simulation(platform, config, speed, history_days)
         if key is not None:
             _land(platform, key)
@@ -372,7 +377,7 @@ def _demo_start(minutes: float) -> datetime:
 def demo(
     meters: Annotated[int, typer.Option(help="number of AMI meters")] = 200,
     minutes: Annotated[float, typer.Option(help="simulated minutes of live telemetry")] = 10.0,
-    history_days: Annotated[float, typer.Option(help="days of SCADA history for the load forecast")] = 7.5,
+    history_days: Annotated[float, typer.Option(help="days of SCADA history for the load forecast")] = 9.5,
     report: Annotated[Path | None, typer.Option(help="HTML report path")] = None,
 ) -> None:
     """The main job on the embedded default: simulate a grid and its meters, ingest, and run the

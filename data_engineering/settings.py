@@ -74,12 +74,20 @@ class Settings(BaseSettings):
     sim_meters: int = Field(default=200, ge=1)
     sim_rate_hz: float = Field(default=1.0, gt=0)
     sim_seed: int = 42
+    sim_profiles: Literal["synthetic", "simbench"] = Field(
+        default="synthetic", description="meter load shapes: synthetic, or real-derived SimBench profiles")
 
     # The dispatch pipeline (lascopf_dispatch DAG).
     dispatch_interval_minutes: float = Field(default=5.0, gt=0, description="length of one look-ahead interval")
     dispatch_intervals: int = Field(default=12, ge=1, description="look-ahead intervals solved")
     dispatch_window_minutes: float = Field(default=15.0, gt=0, description="telemetry window validated per run")
-    dispatch_history_days: float = Field(default=7.0, gt=1, description="load history the forecast is fitted on")
+    dispatch_history_days: float = Field(
+        default=9.0, gt=1, description="load history the forecast is fitted on (over 8 days: last week's features)")
+    dispatch_secure_spread: bool = Field(
+        default=False, description="secure each dispatch for the forecast's P10 and P90 loads too (conf secure_spread)")
+    forecast_backtest_days: float = Field(default=1.0, gt=0, description="held-out days of each run's backtest")
+    forecast_holiday_country: str | None = Field(
+        default="US", description="public holidays as a forecast feature (python-holidays code; empty: none)")
     dispatch_allowed_lateness_s: float = Field(default=120.0, ge=0, description="later readings count as late")
     dispatch_min_live_intervals: int = Field(
         default=1, ge=0, description="complete AMI intervals the live window must hold, else the run fails saying so")
@@ -147,7 +155,7 @@ class Settings(BaseSettings):
     up_prometheus_port: int = Field(default=59090, ge=1, le=65535)
     up_pushgateway_port: int = Field(default=59091, ge=1, le=65535)
     up_ingest_metrics_port: int = Field(default=59108, ge=1, le=65535, description="ingest worker's exporter")
-    up_history_days: float = Field(default=7.5, ge=0, description="SCADA history landed on the first start")
+    up_history_days: float = Field(default=9.5, ge=0, description="SCADA history landed on the first start")
     up_meters: int = Field(default=50, ge=1, description="meters the real-time simulator runs")
 
     # The HTTP API (`lascopf api`).

@@ -41,5 +41,10 @@ def run_window(context: dict[str, Any]) -> tuple[datetime, datetime]:
 
 
 def dispatch_run(context: dict[str, Any]) -> DispatchRun:
-    """The dispatch window ends where the run's window ends."""
-    return DispatchRun(run_key(context), run_window(context)[1])
+    """The dispatch window ends where the run's window ends; `secure_spread` in the run's conf
+    overrides DISPATCH_SECURE_SPREAD for that run."""
+    conf = context["dag_run"].conf or {}
+    secure = conf.get("secure_spread")
+    if secure is not None and not isinstance(secure, bool):
+        raise ValueError(f"conf secure_spread must be true or false, got {secure!r}")
+    return DispatchRun(run_key(context), run_window(context)[1], secure)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
@@ -27,6 +27,10 @@ PIPELINE = "lascopf_dispatch"
 class DispatchRun:
     run_key: str
     window_end: datetime
+    secure_spread: bool | None = None  # secure the dispatch for the forecast's P10-P90 band; None: the setting
+
+    def secured(self, platform: Platform) -> bool:
+        return platform.settings.dispatch_secure_spread if self.secure_spread is None else self.secure_spread
 
     @property
     def execution_id(self) -> uuid.UUID:
@@ -50,8 +54,8 @@ def _interval(platform: Platform) -> pd.Timedelta:
 
 
 def extract(platform: Platform, run: DispatchRun) -> dict:
-    """Read the live window (AMI, SCADA) and the load history by event time into the lake."""
-    from data_engineering.storage.windows import read_ami, read_scada
+    """Read the live window (AMI, SCADA) and the load and weather history by event time into the lake."""
+    from data_engineering.storage.windows import read_ami, read_scada, read_weather
 
     s = platform.settings
     start, end = run.window(s.dispatch_window_minutes)
@@ -60,13 +64,14 @@ def extract(platform: Platform, run: DispatchRun) -> dict:
         ami = read_ami(conn, start, end)
         scada = read_scada(conn, start, end)
         history = read_scada(conn, history_start, end, ("load", "generator"))
-    keys = {name: put_frame(platform.lake, f"{run.prefix}{name}.parquet", frame)
-            for name, frame in (("ami", ami), ("scada", scada), ("history", history))}
-    log.info("extracted %s → %s: %d AMI readings, %d SCADA measurements, %d history rows from %s; wrote %s",
-             start.isoformat(), end.isoformat(), len(ami), len(scada), len(history), history_start.isoformat(),
-             ", ".join(keys.values()))
+        weather = read_weather(conn, history_start, end, _interval(platform).to_pytimedelta())
+    frames = (("ami", ami), ("scada", scada), ("history", history), ("weather", weather))
+    keys = {name: put_frame(platform.lake, f"{run.prefix}{name}.parquet", frame) for name, frame in frames}
+    log.info("extracted %s → %s: %d AMI readings, %d SCADA measurements, %d history rows and %d weather intervals "
+             "from %s; wrote %s", start.isoformat(), end.isoformat(), len(ami), len(scada), len(history), len(weather),
+             history_start.isoformat(), ", ".join(keys.values()))
     return {**keys, "window_start": start.isoformat(), "window_end": end.isoformat(),
-            "counts": {"ami": len(ami), "scada": len(scada), "history": len(history)}}
+            "counts": {name: len(frame) for name, frame in frames}}
 
 
 def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
@@ -85,8 +90,10 @@ def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
 
 
 def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
-    """Clean the window, aggregate AMI to buses, join the history, fit and backtest the forecast."""
+    """Clean the window, aggregate AMI to buses, join the history, fit and backtest the quantile
+    forecast; its median and band (P10, P90) go to the lake."""
     from data_engineering.storage.network import network_at
+    from data_engineering.transformation.backtest import backtest
     from data_engineering.transformation.bus_load import (
         ami_bus_load,
         observed_bus_load,
@@ -95,7 +102,7 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
         unit_output,
     )
     from data_engineering.transformation.clean import clean_ami, clean_scada
-    from data_engineering.transformation.forecast import LoadForecaster, backtest
+    from data_engineering.transformation.forecast import LoadForecaster
 
     s, interval = platform.settings, _interval(platform)
     meters, cleaning = clean_ami(get_frame(platform.lake, extracted["ami"]), interval,
@@ -114,24 +121,29 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
     loads = scada_bus_load(history, interval)
     loads = observed.combine_first(loads) if not observed.empty else loads
     loads = regular(loads[loads.index < run.window_end], network.case.buses.ids, interval)
-    quality = backtest(loads, s.dispatch_intervals, interval)
-    forecast = LoadForecaster(s.dispatch_intervals, interval).fit(loads).predict(loads)
+    weather = get_frame(platform.lake, extracted["weather"]) if "weather" in extracted else None
+    quality = backtest(loads, s.dispatch_intervals, interval, s.forecast_backtest_days, s.forecast_holiday_country,
+                       weather)
+    forecast = LoadForecaster(s.dispatch_intervals, interval, s.forecast_holiday_country).fit(
+        loads, weather).predict(loads, weather)
+    p10, p90 = forecast.band
     p0 = unit_output(pd.concat([history, window]))
+    frames = {"history": loads, "forecast": forecast.median, "forecast_p10": p10, "forecast_p90": p90}
     out = {
-        "history": put_frame(platform.lake, f"{run.prefix}bus_loads.parquet", loads.rename(columns=str)),
-        "forecast": put_frame(platform.lake, f"{run.prefix}forecast.parquet", forecast.rename(columns=str)),
+        **{name: put_frame(platform.lake, f"{run.prefix}{name}.parquet", frame.rename(columns=str))
+           for name, frame in frames.items()},
         "p0_mw": {k: float(v) for k, v in p0.items()},
         "cleaning": cleaning.as_dict(),
         "expansion_factors": {str(k): float(v) for k, v in factors.items()},
-        "backtest": {"origins": quality.origins, "model_mae_mw": quality.model_mae_mw,
-                     "persistence_mae_mw": quality.persistence_mae_mw, "model_mape_pct": quality.model_mape_pct,
-                     "persistence_mape_pct": quality.persistence_mape_pct, "skill": quality.skill},
+        "backtest": quality.as_dict(),
         "network_version": network.version_id,
     }
-    log.info("cleaned %d readings (%s); bus loads %d intervals x %d buses; forecast %d intervals from %s, backtest "
-             "MAPE %.2f %% vs persistence %.2f %%; wrote %s, %s", cleaning.readings, cleaning.as_dict(), *loads.shape,
-             len(forecast), forecast.index[0].isoformat(), quality.model_mape_pct, quality.persistence_mape_pct,
-             out["history"], out["forecast"])
+    m = quality.model
+    log.info("cleaned %d readings (%s); bus loads %d intervals x %d buses; forecast P10-P90 for %d intervals from %s;"
+             " backtest over %d origins: MAPE %.2f %% (persistence %.2f %%), rCRPS %.4f (persistence %.4f), P10-P90 "
+             "coverage %.2f; wrote %s", cleaning.readings, cleaning.as_dict(), *loads.shape, len(forecast.index),
+             forecast.index[0].isoformat(), quality.origins, m.mape_pct, quality.persistence.mape_pct, m.rcrps,
+             quality.persistence.rcrps, m.coverage, ", ".join(out[name] for name in frames))
     return out
 
 
@@ -145,11 +157,11 @@ def build(platform: Platform, run: DispatchRun, transformed: dict) -> dict:
     s = platform.settings
     with platform.db.connect(autocommit=True) as conn:
         network = network_at(conn, run.window_end, s.dispatch_interval_minutes)
-    forecast = get_frame(platform.lake, transformed["forecast"])
-    forecast.columns = forecast.columns.astype(int)
+    forecast, *band = (_bus_frame(platform, transformed[name]) for name in ("forecast", "forecast_p10", "forecast_p90"))
     case, n1 = build_case(network, forecast, pd.Series(transformed["p0_mw"], dtype=float),
                           name=network.name, emergency_factor=s.dispatch_emergency_factor,
-                          contingencies=s.dispatch_contingencies, islanding=s.dispatch_islanding)
+                          contingencies=s.dispatch_contingencies, islanding=s.dispatch_islanding,
+                          band=band if run.secured(platform) else ())
     tables = case_tables(case)
     gate(platform, run.run_key, [(suite, tables[suite.name]) for suite in case_suites()],
          (forecast.index[0].to_pydatetime(), forecast.index[-1].to_pydatetime()), uuid.uuid5(run.execution_id, "case"),
@@ -164,19 +176,28 @@ def build(platform: Platform, run: DispatchRun, transformed: dict) -> dict:
             "islanding": [c.label for c in n1.islanding], "times": [t.isoformat() for t in forecast.index]}
 
 
+def _bus_frame(platform: Platform, key: str) -> pd.DataFrame:
+    frame = get_frame(platform.lake, key)
+    frame.columns = frame.columns.astype(int)
+    return frame
+
+
 def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
-    """Solve the stored case; the result record goes to the lake."""
+    """Solve the stored case; the result record goes to the lake. A run secured for the forecast's
+    band also solves the P50 alone, for the cost of that security."""
     from data_engineering.solver.options import SolveOptions
     from data_engineering.solver.solve import solve_case
     from data_engineering.storage.case_store import read_case_objects
 
     s = platform.settings
     case = read_case_objects(platform.lake, built["case_prefix"])
+    secured = case.load_band_mw is not None
     options = SolveOptions(method=s.dispatch_method, load_shedding=s.dispatch_load_shedding, mode=s.dispatch_mode,
-                           islanding=s.dispatch_islanding)
+                           islanding=s.dispatch_islanding, secure_spread=secured)
     began = time.perf_counter()
     result = solve_case(case, options, s.solver_backend)
     result.islanding_contingencies = built["islanding"]
+    p50 = solve_case(case, replace(options, secure_spread=False), s.solver_backend) if secured else None
     key = f"{run.prefix}result.json"
     platform.lake.put(key, orjson.dumps(result.to_json(case), option=orjson.OPT_SERIALIZE_NUMPY),
                       "application/json")
@@ -185,28 +206,38 @@ def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
              result.solve_time_s, time.perf_counter() - began, key)
     if not result.ok:
         log.warning("solver: %s", result.message)
+    p50_objective = p50.objective if p50 is not None and p50.status == "optimal" else None
+    if secured:
+        log.info("secured for the forecast's P10-P90 band: objective %.2f against %s for the P50 alone",
+                 result.objective, "n/a" if p50_objective is None else f"{p50_objective:.2f}")
     return {"result": key, "status": result.status, "objective": result.objective,
-            "decomposition": options.decomposition if options.method == "admm" else None}
+            "decomposition": options.decomposition if options.method == "admm" else None,
+            "spread_secured": secured, "p50_objective": p50_objective}
 
 
 def store(platform: Platform, run: DispatchRun, extracted: dict, quality_run_id: str, transformed: dict,
           built: dict, solved: dict) -> str:
     """Results into PostgreSQL, replacing any earlier attempt of the same run."""
     from data_engineering.storage.case_store import read_case_objects
-    from data_engineering.storage.results import ExecutionRecord, store_execution
+    from data_engineering.storage.results import ExecutionRecord, ForecastBand, store_execution, store_forecast
 
     case = read_case_objects(platform.lake, built["case_prefix"])
+    scores = transformed["backtest"]["scores"]
     result = orjson.loads(platform.lake.get(solved["result"]))
     record = ExecutionRecord(
         execution_id=run.execution_id, run_key=run.run_key, case_key=f"{built['case_prefix']}case.m",
         case_hash=built["case_hash"], network_version=built["network_version"],
         window_start=datetime.fromisoformat(extracted["window_start"]),
         window_end=datetime.fromisoformat(extracted["window_end"]), quality_run_id=uuid.UUID(quality_run_id),
-        decomposition=solved["decomposition"], forecast_mape_pct=transformed["backtest"]["model_mape_pct"],
-        persistence_mape_pct=transformed["backtest"]["persistence_mape_pct"])
+        decomposition=solved["decomposition"], forecast_mape_pct=scores["model"]["mape_pct"],
+        persistence_mape_pct=scores["persistence"]["mape_pct"], spread_secured=solved.get("spread_secured", False),
+        p50_objective_usd=solved.get("p50_objective"))
     times = pd.DatetimeIndex(pd.to_datetime(built["times"], utc=True))
+    band = ForecastBand.of(*(_bus_frame(platform, transformed[name]).sum(axis=1)
+                             for name in ("forecast_p10", "forecast", "forecast_p90")))
     with platform.db.transaction() as conn:
         store_execution(conn, record, case, result, times, platform.settings.flows_min_contingency_loading_pct)
+        store_forecast(conn, record.execution_id, band, transformed["backtest"])
     log.info("stored execution %s (%s) for %s", run.execution_id, result["status"], run.run_key)
     return str(run.execution_id)
 

@@ -18,7 +18,7 @@ from data_engineering.solver.model import build_model
 from data_engineering.solver.options import SolveOptions
 
 CHILD_TABLES = ("lascopf_dispatch", "lascopf_lmps", "lascopf_flows", "lascopf_binding_constraints",
-                "lascopf_convergence", "lascopf_unserved")
+                "lascopf_convergence", "lascopf_unserved", "lascopf_forecast_band", "lascopf_forecast_scores")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,25 @@ class ExecutionRecord:
     decomposition: str | None
     forecast_mape_pct: float | None = None
     persistence_mape_pct: float | None = None
+    spread_secured: bool = False
+    p50_objective_usd: float | None = None  # the same case for its P50 load alone (when secured for the band)
+
+
+@dataclass(frozen=True)
+class ForecastBand:
+    """System load per look-ahead interval: bus P10 / P50 / P90 forecasts summed."""
+
+    p10_mw: pd.Series
+    p50_mw: pd.Series
+    p90_mw: pd.Series
+
+    @classmethod
+    def of(cls, p10: pd.Series, p50: pd.Series, p90: pd.Series) -> ForecastBand:
+        return cls(p10, p50, p90)
+
+    def rows(self) -> list[tuple]:
+        return [(i + 1, ts, float(lo), float(mid), float(hi)) for i, (ts, lo, mid, hi) in
+                enumerate(zip(self.p50_mw.index, self.p10_mw, self.p50_mw, self.p90_mw, strict=True))]
 
 
 def _matrix(per_name: dict[str, list[float]], names: Sequence[str], shape: tuple[int, int]) -> np.ndarray:
@@ -94,10 +113,12 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
         "INSERT INTO lascopf_executions (execution_id, run_key, status, message, objective_usd, solve_time_s,"
         " iterations, method, decomposition, case_name, case_hash, case_key, network_version, intervals,"
         " interval_minutes, contingencies, max_violation_pu, shed_mw, window_start, window_end, horizon_start,"
-        " quality_run_id, forecast_mape_pct, persistence_mape_pct, infeasible_contingencies, mode)"
+        " quality_run_id, forecast_mape_pct, persistence_mape_pct, infeasible_contingencies, mode, spread_secured,"
+        " p50_objective_usd)"
         " VALUES (%(id)s, %(run_key)s, %(status)s, %(message)s, %(objective)s, %(time)s, %(iterations)s, %(method)s,"
         " %(decomposition)s, %(case)s, %(hash)s, %(key)s, %(network)s, %(t)s, %(minutes)s, %(contingencies)s,"
-        " %(violation)s, %(shed)s, %(ws)s, %(we)s, %(hs)s, %(quality)s, %(mape)s, %(pmape)s, %(infeasible)s, %(mode)s)"
+        " %(violation)s, %(shed)s, %(ws)s, %(we)s, %(hs)s, %(quality)s, %(mape)s, %(pmape)s, %(infeasible)s, %(mode)s,"
+        " %(secured)s, %(p50)s)"
         " ON CONFLICT (execution_id) DO UPDATE SET run_key = EXCLUDED.run_key, status = EXCLUDED.status,"
         " message = EXCLUDED.message, objective_usd = EXCLUDED.objective_usd, solve_time_s = EXCLUDED.solve_time_s,"
         " iterations = EXCLUDED.iterations, method = EXCLUDED.method, decomposition = EXCLUDED.decomposition,"
@@ -108,7 +129,8 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
         " window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,"
         " horizon_start = EXCLUDED.horizon_start, quality_run_id = EXCLUDED.quality_run_id,"
         " forecast_mape_pct = EXCLUDED.forecast_mape_pct, persistence_mape_pct = EXCLUDED.persistence_mape_pct,"
-        " infeasible_contingencies = EXCLUDED.infeasible_contingencies, mode = EXCLUDED.mode, updated_at = now()",
+        " infeasible_contingencies = EXCLUDED.infeasible_contingencies, mode = EXCLUDED.mode,"
+        " spread_secured = EXCLUDED.spread_secured, p50_objective_usd = EXCLUDED.p50_objective_usd, updated_at = now()",
         {"id": record.execution_id, "run_key": record.run_key, "status": result["status"],
          "message": result.get("message", ""), "objective": result.get("objective"),
          "time": result.get("solve_time_s", 0.0), "iterations": result.get("iterations", 0),
@@ -118,7 +140,8 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
          "violation": result.get("max_violation_pu"), "shed": float(shed.sum()), "ws": record.window_start,
          "we": record.window_end, "hs": times[0], "quality": record.quality_run_id,
          "mape": record.forecast_mape_pct, "pmape": record.persistence_mape_pct,
-         "infeasible": result.get("infeasible_contingencies", []), "mode": result.get("mode", "preventive")})
+         "infeasible": result.get("infeasible_contingencies", []), "mode": result.get("mode", "preventive"),
+         "secured": record.spread_secured, "p50": record.p50_objective_usd})
     for table in CHILD_TABLES:
         conn.execute(psycopg.sql.SQL("DELETE FROM {} WHERE execution_id = %s").format(psycopg.sql.Identifier(table)),
                      (record.execution_id,))
@@ -146,6 +169,16 @@ def store_execution(conn: psycopg.Connection, record: ExecutionRecord, case: Cas
     _insert(conn, "lascopf_convergence", _convergence(result), record.execution_id)
 
 
+def store_forecast(conn: psycopg.Connection, execution_id: uuid.UUID, band: ForecastBand, backtest: dict) -> None:
+    """The forecast behind an execution: its system band and its backtest scores (`Backtest.as_dict`),
+    after `store_execution` in the same transaction (which cleared an earlier attempt's rows)."""
+    _insert(conn, "lascopf_forecast_band", band.rows(), execution_id)
+    _insert(conn, "lascopf_forecast_scores",
+            [(method, backtest["horizon"], s["origins"], s["mae_mw"], s["mape_pct"], s["pinball_mw"], s["crps_mw"],
+              s["rcrps"], s["coverage"], s["nominal_coverage"]) for method, s in backtest["scores"].items()],
+            execution_id)
+
+
 def lmp_components(case: Case, result: dict, lmp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T,) energy and (T, N) congestion components; from an older record without them, the energy
     component is the reference bus's price (lossless DC), as the solver defines it."""
@@ -167,6 +200,9 @@ _COLUMNS = {
     "lascopf_flows": "interval, ts, scenario, branch_id, flow_mw, limit_mw, loading_pct",
     "lascopf_binding_constraints": "interval, branch_id, contingency, flow_mw, limit_mw, shadow_price_usd_mwh",
     "lascopf_convergence": "iteration, primal_residual_mw, dual_residual_usd_mwh, rho, objective_usd, scenarios",
+    "lascopf_forecast_band": "interval, ts, p10_mw, p50_mw, p90_mw",
+    "lascopf_forecast_scores": "method, horizon_intervals, origins, mae_mw, mape_pct, pinball_mw, crps_mw, rcrps,"
+                               " coverage, nominal_coverage",
 }
 
 

@@ -3,7 +3,7 @@ DataFrames)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import psycopg
@@ -35,6 +35,15 @@ def read_scada(conn: psycopg.Connection, start: datetime, end: datetime,
     for column in ("p_mw", "q_mvar", "vm_pu", "va_deg", "freq_hz"):
         frame[column] = frame[column].astype(float)
     return frame
+
+
+def read_weather(conn: psycopg.Connection, start: datetime, end: datetime, interval: timedelta) -> pd.DataFrame:
+    """Station-averaged temperature and irradiance per interval in [start, end): the forecast's
+    weather features."""
+    frame = _frame(conn, "SELECT time_bucket(%s, ts) AS interval_start, avg(temperature_c) AS temperature_c,"
+                         " avg(ghi_wm2) AS ghi_wm2 FROM weather_observations WHERE ts >= %s AND ts < %s"
+                         " GROUP BY 1 ORDER BY 1", (interval, start, end))
+    return frame.set_index("interval_start").astype(float)
 
 
 def meter_expansion(conn: psycopg.Connection) -> pd.DataFrame:

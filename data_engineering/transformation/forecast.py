@@ -158,4 +158,4 @@ def _aligned(weather: pd.DataFrame | None, stamps: pd.DatetimeIndex) -> np.ndarr
     """Weather on the load grid, carried forward (an origin sees the latest observation)."""
     if weather is None or weather.empty:
         return None
-    return weather.reindex(weather.index.union(stamps)).ffill().bfill().reindex(stamps).to_numpy(dtype=float)
+    return weather.reindex(weather.index.union(stamps)).ffill().reindex(stamps).to_numpy(dtype=float)

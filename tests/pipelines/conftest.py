@@ -65,7 +65,7 @@ def world(pg_server, kafka_bootstrap, s3_server, airflow_home) -> Iterator[World
                                      random_sags_per_hour=0.0, disturbances=(SAG,)))
     register_simulated_grid(db, sim)
     history_key = f"{platform.settings.landing_prefix}scada/history.parquet"
-    platform.lake.put(history_key, to_parquet(scada_history(Simulator(sim.config), 7.5)))
+    platform.lake.put(history_key, to_parquet(scada_history(Simulator(sim.config), 9.5)))
     outcome = run_dag("lascopf_daily_ingest", START)
     assert outcome.ok, outcome.tasks
     publish(sim, make_producer(kafka_bootstrap))

@@ -75,6 +75,13 @@ def test_dispatch_stores_what_a_direct_solve_of_the_stored_case_gives(world: Wor
     assert row.status == "optimal" and row.contingencies > 30
     assert row.forecast_mape_pct < row.persistence_mape_pct
     assert stored(db, "SELECT success FROM quality_runs WHERE quality_run_id = %s", (row.quality_run_id,)).success[0]
+    band = stored(db, "SELECT interval, p10_mw, p50_mw, p90_mw FROM lascopf_forecast_band WHERE execution_id = %s"
+                      " ORDER BY interval", (execution,))
+    assert band.interval.tolist() == list(range(1, 13)) and (band.p10_mw < band.p90_mw).all()
+    scores = stored(db, "SELECT method, origins, rcrps, coverage FROM lascopf_forecast_scores WHERE execution_id = %s",
+                    (execution,)).set_index("method")
+    assert set(scores.index) == {"model", "persistence", "last_week"} and (scores.origins > 200).all()
+    assert scores.rcrps["model"] < scores.rcrps["persistence"] and 0 < scores.coverage["model"] <= 1
 
     case = read_case_objects(lake, row.case_key.rsplit("/", 1)[0] + "/")
     direct = solve_lascopf(case, SolveOptions(method="admm"))
@@ -109,6 +116,21 @@ def test_rerunning_a_dispatch_run_changes_nothing(world: World) -> None:
     assert stored(db, COUNTS).iloc[0].to_dict() == before
     assert stored(db, "SELECT objective_usd FROM lascopf_executions WHERE execution_id = %s",
                   (uuid.UUID(second.xcom["store"]),)).objective_usd[0] == pytest.approx(objective, rel=1e-9)
+
+
+def test_a_dispatch_secured_for_the_forecast_band_costs_at_least_the_p50_one(world: World) -> None:
+    """The run's conf turns the spread security on: the stored case carries the P10/P90 band, the
+    execution says it was secured and stores the P50-only objective beside its own."""
+    db, lake = world.platform.db, world.platform.lake
+    outcome = run_dag("lascopf_dispatch", world.window_end + timedelta(minutes=1), conf={"secure_spread": True})
+    assert outcome.ok, outcome.tasks
+    row = stored(db, "SELECT status, objective_usd, p50_objective_usd, spread_secured, case_key FROM"
+                     " lascopf_executions WHERE execution_id = %s", (uuid.UUID(outcome.xcom["store"]),)).iloc[0]
+    assert row.status == "optimal" and row.spread_secured
+    assert row.objective_usd >= row.p50_objective_usd - 1e-6 * abs(row.p50_objective_usd)
+    case = read_case_objects(lake, row.case_key.rsplit("/", 1)[0] + "/")
+    assert case.load_band_mw is not None and case.load_band_mw.shape == (2, *case.load_mw.shape)
+    assert (case.load_band_mw[0] <= case.load_mw + 1e-9).all() and (case.load_mw <= case.load_band_mw[1] + 1e-9).all()
 
 
 def test_a_corrupted_batch_fails_the_gate_with_a_report_and_writes_nothing(world: World) -> None:
