@@ -73,6 +73,7 @@ class LoadForecaster:
     models: list[HistGradientBoostingRegressor] = field(default_factory=list)
     scale: np.ndarray | None = None
     kept: np.ndarray | None = None  # feature columns the fit could use
+    weather_columns: tuple[str, ...] = ()  # the weather series the fit saw
 
     @property
     def period(self) -> int:
@@ -121,7 +122,8 @@ class LoadForecaster:
         self.scale = np.where(mean > 1e-9, mean, 1.0)
         y = self._normalised(history)
         origins = np.arange(self.period, len(y) - self.horizon)
-        x = self.features(y, history.index, origins, _aligned(weather, history.index))
+        self.weather_columns = () if weather is None or weather.empty else tuple(weather.columns)
+        x = self.features(y, history.index, origins, self._weather(weather, history.index))
         self.kept = ~np.isnan(x).all(axis=0)  # last week's features need over a week of history
         x = x[:, self.kept]
         target = (y[origins[:, None] + np.arange(1, self.horizon + 1)] - y[origins][:, None, :]).ravel()
@@ -140,7 +142,7 @@ class LoadForecaster:
         stamps = history.index.append(pd.date_range(history.index[-1] + self.interval, periods=self.horizon,
                                                      freq=self.interval))
         padded = np.vstack([y, np.zeros((self.horizon, y.shape[1]))])
-        x = self.features(padded, stamps, origins, _aligned(weather, stamps))[:, self.kept]
+        x = self.features(padded, stamps, origins, self._weather(weather, stamps))[:, self.kept]
         shape = (len(origins), self.horizon, y.shape[1])
         change = np.sort(np.stack([m.predict(x).reshape(shape) for m in self.models], axis=1), axis=1)
         loaded = history.iloc[: origins.min() + 1].abs().sum().to_numpy() > 0  # never loaded: not forecast any
@@ -154,8 +156,12 @@ class LoadForecaster:
         return QuantileForecast(tuple(self.quantiles), values, index, history.columns)
 
 
-def _aligned(weather: pd.DataFrame | None, stamps: pd.DatetimeIndex) -> np.ndarray | None:
-    """Weather on the load grid, carried forward (an origin sees the latest observation)."""
-    if weather is None or weather.empty:
-        return None
-    return weather.reindex(weather.index.union(stamps)).ffill().reindex(stamps).to_numpy(dtype=float)
+    def _weather(self, weather: pd.DataFrame | None, stamps: pd.DatetimeIndex) -> np.ndarray | None:
+        """The fit's weather series on the load grid, carried forward (an origin sees the latest
+        observation); NaN where a series is missing (the trees route missing values)."""
+        if not self.weather_columns:
+            return None
+        if weather is None or weather.empty:
+            return np.full((len(stamps), len(self.weather_columns)), np.nan)
+        weather = weather.reindex(columns=list(self.weather_columns))
+        return weather.reindex(weather.index.union(stamps)).ffill().reindex(stamps).to_numpy(dtype=float)
