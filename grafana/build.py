@@ -128,6 +128,19 @@ DASHBOARDS = (
         Panel("Most loaded lines (%)", "SELECT branch_id, scenario, max(loading_pct) AS loading_pct FROM lascopf_flows "
               "WHERE execution_id = '$execution' GROUP BY branch_id, scenario ORDER BY loading_pct DESC NULLS LAST "
               "LIMIT 15", kind="table", columns=("branch_id", "scenario", "loading_pct")),
+        Panel("Load forecast P10 / P50 / P90 (MW)", "SELECT ts AS time, p10_mw, p50_mw, p90_mw FROM "
+              "lascopf_forecast_band WHERE execution_id = '$execution' ORDER BY 1", unit="MW",
+              columns=("time", "p10_mw", "p50_mw", "p90_mw")),
+        Panel("Forecast backtest of $execution", "SELECT method, origins, mape_pct, pinball_mw, rcrps, coverage, "
+              "nominal_coverage FROM lascopf_forecast_scores WHERE execution_id = '$execution' ORDER BY method",
+              kind="table", columns=("method", "origins", "mape_pct", "pinball_mw", "rcrps", "coverage",
+                                     "nominal_coverage")),
+        Panel("Forecast rCRPS per run: model against baselines", "SELECT e.created_at AS time, s.method AS metric, "
+              "s.rcrps FROM lascopf_forecast_scores s JOIN lascopf_executions e USING (execution_id) WHERE "
+              "$__timeFilter(e.created_at) ORDER BY 1", columns=("time", "metric", "rcrps")),
+        Panel("Cost of securing the forecast band ($)", "SELECT created_at AS time, objective_usd - p50_objective_usd "
+              "AS spread_security_usd FROM lascopf_executions WHERE spread_secured AND p50_objective_usd IS NOT NULL "
+              "AND $__timeFilter(created_at) ORDER BY 1", columns=("time", "spread_security_usd")),
     ), (EXECUTION,), "now-24h"),
     Dashboard("lascopf-convergence", "Solver convergence", "ADMM residuals and solve times.", (
         Panel("Residuals of $execution", "SELECT iteration, primal_residual_mw, dual_residual_usd_mwh FROM "

@@ -16,10 +16,16 @@ from plotly.subplots import make_subplots
 TOP_BRANCHES = 15
 
 
-def load_figure(history: pd.Series, forecast: pd.Series) -> go.Figure:
+def load_figure(history: pd.Series, forecast: pd.Series, band: pd.DataFrame | None = None) -> go.Figure:
+    """Measured load, the look-ahead's P50 and, when stored, its P10–P90 band (bus quantiles summed)."""
     fig = go.Figure()
     fig.add_scatter(x=history.index, y=history.values, name="measured system load", mode="lines")
-    fig.add_scatter(x=forecast.index, y=forecast.values, name="forecast (look-ahead)", mode="lines+markers",
+    if band is not None and not band.empty:
+        fig.add_scatter(x=band["ts"], y=band["p90_mw"], name="P90", mode="lines", line={"width": 0},
+                        showlegend=False)
+        fig.add_scatter(x=band["ts"], y=band["p10_mw"], name="P10–P90", mode="lines", line={"width": 0},
+                        fill="tonexty", fillcolor="rgba(255,127,14,0.25)")
+    fig.add_scatter(x=forecast.index, y=forecast.values, name="forecast P50 (look-ahead)", mode="lines+markers",
                     line={"dash": "dash"})
     fig.update_layout(title="System load: measured and forecast", yaxis_title="MW")
     return fig
@@ -90,7 +96,7 @@ def convergence_figure(convergence: pd.DataFrame) -> go.Figure:
 def write_report(path: Path, summary: dict, frames: dict[str, pd.DataFrame], history: pd.Series,
                  forecast: pd.Series) -> Path:
     """The page embeds plotly.js once, so it opens offline."""
-    figures = [load_figure(history, forecast)]
+    figures = [load_figure(history, forecast, frames.get("band"))]
     if not frames["dispatch"].empty:
         figures += [dispatch_figure(frames["dispatch"]), lmp_figure(frames["lmps"])]
         if frames["lmps"]["energy_usd_mwh"].notna().any():
@@ -103,6 +109,9 @@ def write_report(path: Path, summary: dict, frames: dict[str, pd.DataFrame], his
                    for k, v in summary.items())
     binding = frames["binding"].to_html(index=False, float_format=lambda v: f"{v:,.2f}") \
         if not frames["binding"].empty else "<p>No binding line limits.</p>"
+    scores = frames.get("scores", pd.DataFrame())
+    backtest = ("<h2>Forecast backtest (held-out day, every origin)</h2>" + scores.to_html(
+        index=False, float_format=lambda v: f"{v:,.4g}")) if not scores.empty else ""
     unserved = frames.get("unserved", pd.DataFrame())
     cut_off = ("<h2>Load cut off by islanding outages</h2>" + unserved.to_html(
         index=False, float_format=lambda v: f"{v:,.2f}")) if not unserved.empty else ""
@@ -110,7 +119,7 @@ def write_report(path: Path, summary: dict, frames: dict[str, pd.DataFrame], his
             f"{html.escape(str(summary.get('execution_id')))}</title><style>body{{font-family:sans-serif;"
             f"margin:2em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px;"
             f"text-align:left}}</style></head><body><h1>LASCOPF dispatch</h1><table>{rows}</table>"
-            f"<h2>Binding constraints</h2>{binding}{cut_off}{''.join(parts)}</body></html>")
+            f"<h2>Binding constraints</h2>{binding}{cut_off}{backtest}{''.join(parts)}</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page)
     return path

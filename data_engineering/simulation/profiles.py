@@ -7,8 +7,8 @@ feed-in. The simulator's `--profiles simbench` mode drives each meter with one p
 customer class (`CLASS_PROFILES`), and `bench/forecast.py` backtests the forecast on them: load
 shapes we did not write.
 
-A simulated instant maps to the 2016 profile row of the same month and day, moved by at most three
-days so that the weekday matches (weekday/weekend patterns stay true; 2016's German holidays fall
+A simulated instant maps to the 2016 profile row of the same month and day, moved by a few days
+so that the weekday matches (weekday/weekend patterns stay true; 2016's German holidays fall
 where they fell). The CSV (50 MB) is parsed once and cached as Parquet."""
 
 from __future__ import annotations
@@ -82,10 +82,12 @@ def generation_profiles() -> pd.DataFrame:
 
 
 def row_position(at: datetime) -> float:
-    """Fractional 2016 profile row for an instant: same month and day, weekday-aligned."""
+    """Fractional 2016 profile row for an instant: same month and day, moved to the same weekday
+    (by at most three days; up to ten at the year's ends, which 2016 cannot wrap)."""
     same = date(PROFILE_YEAR, at.month, at.day)
     shift = (at.weekday() - same.weekday() + 3) % 7 - 3
-    day = (same.toordinal() - date(PROFILE_YEAR, 1, 1).toordinal() + shift) % 366
+    day = same.toordinal() - date(PROFILE_YEAR, 1, 1).toordinal() + shift
+    day += 7 if day < 0 else -7 if day >= 366 else 0  # stay inside 2016: wrapping would lose the weekday
     return day * (ROWS / 366) + (at.hour * 60 + at.minute + at.second / 60 + at.microsecond / 6e7) / STEP_MINUTES
 
 

@@ -14,7 +14,7 @@ def execution_summary(db: Database, execution_id: uuid.UUID) -> dict:
         cur = conn.execute(
             "SELECT e.execution_id, e.run_key, e.status, e.objective_usd, e.solve_time_s, e.iterations, e.method,"
             " e.case_name, e.case_hash, e.case_key, e.horizon_start, e.intervals, e.contingencies, e.shed_mw,"
-            " e.forecast_mape_pct, e.persistence_mape_pct,"
+            " e.forecast_mape_pct, e.persistence_mape_pct, e.spread_secured, e.p50_objective_usd,"
             " (SELECT count(*) FROM lascopf_binding_constraints b WHERE b.execution_id = e.execution_id)"
             " AS binding_constraints,"
             " (SELECT array_agg(DISTINCT b.contingency) FROM lascopf_binding_constraints b"
@@ -42,6 +42,10 @@ def execution_frames(db: Database, execution_id: uuid.UUID) -> dict[str, pd.Data
                    " FROM lascopf_binding_constraints WHERE execution_id = %s ORDER BY interval, branch_id",
         "convergence": "SELECT iteration, primal_residual_mw, dual_residual_usd_mwh, rho, objective_usd"
                        " FROM lascopf_convergence WHERE execution_id = %s ORDER BY iteration",
+        "band": "SELECT interval, ts, p10_mw, p50_mw, p90_mw FROM lascopf_forecast_band WHERE execution_id = %s"
+                " ORDER BY interval",
+        "scores": "SELECT method, origins, mae_mw, mape_pct, pinball_mw, rcrps, coverage, nominal_coverage"
+                  " FROM lascopf_forecast_scores WHERE execution_id = %s ORDER BY method",
     }
     frames = {}
     with db.connect(autocommit=True) as conn:
