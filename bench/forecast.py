@@ -6,8 +6,8 @@ persistence and the same time last week, and the cost of a dispatch secured for 
 Backtest: every SimBench load profile of a reported family (households H0, business G0–G6,
 agriculture L0–L2 and the measured LV / MV / HV grid aggregates), 15-minute values of 2016. One
 rolling-origin fold per month (the 15th, 00:00, or `--folds` spread over the year): the forecaster
-is fitted on the `--train-days` before the fold only, then forecasts `--horizon` steps (15 min each)
-from every `--stride`-th origin of the fold's day. The baselines get a quantile band from their own
+is fitted on the `--train-days` before the fold only (January: the 14 days 2016 has), then
+forecasts `--horizon` steps (15 min each) from every `--stride`-th origin of the fold's day. The baselines get a quantile band from their own
 training errors, so all three are scored as probabilistic forecasts. Holidays: Germany's. No
 weather features (SimBench has none for these profiles). Columns: MAPE of the median, rCRPS (CRPS
 over the range of the realised values, per profile, then averaged), P10–P90 coverage (0.8 is
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from data_engineering.simulation import profiles  # noqa: E402
 from data_engineering.transformation.backtest import BacktestRun, run_backtest  # noqa: E402
 
-console = Console(width=160)
+console = Console(width=200)
 STEP = pd.Timedelta(minutes=profiles.STEP_MINUTES)
 DAY = int(pd.Timedelta(days=1) / STEP)
 METHODS = ("model", "persistence", "last_week")
@@ -61,7 +61,7 @@ def merged(runs: list[BacktestRun]) -> BacktestRun:
     methods = [m for m in METHODS if all(m in r.forecasts for r in runs)]
     return BacktestRun(runs[0].quantiles, np.concatenate([r.truth for r in runs]),
                        {m: np.concatenate([r.forecasts[m] for r in runs]) for m in methods}, runs[0].columns,
-                       sum(r.folds for r in runs))
+                       sum(r.folds for r in runs), runs[-1].forecaster)
 
 
 def backtest_profiles(args: argparse.Namespace) -> tuple[BacktestRun, dict[str, list[str]]]:
@@ -78,8 +78,9 @@ def backtest_profiles(args: argparse.Namespace) -> tuple[BacktestRun, dict[str, 
         starts = fold_starts(data.index, args.folds, train)
         task = progress.add_task(f"backtest: {len(starts)} folds × {data.shape[1]} profiles", total=len(starts))
         for start in starts:
-            window = data.iloc[start - train: start + DAY + args.horizon]
-            runs.append(run_backtest(window, args.horizon, STEP, [train], DAY, args.stride, "DE"))
+            first = max(0, start - train)  # mid-January has two weeks of 2016 before it
+            window = data.iloc[first: start + DAY + args.horizon]
+            runs.append(run_backtest(window, args.horizon, STEP, [start - first], DAY, args.stride, "DE"))
             progress.advance(task)
     return merged(runs), families
 

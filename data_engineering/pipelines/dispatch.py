@@ -90,8 +90,9 @@ def validate(platform: Platform, run: DispatchRun, extracted: dict) -> str:
 
 
 def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
-    """Clean the window, aggregate AMI to buses, join the history, fit and backtest the quantile
-    forecast; its median and band (P10, P90) go to the lake."""
+    """Clean the window, aggregate AMI to buses, join the history, fit the quantile forecast on all
+    but the last FORECAST_BACKTEST_DAYS and score it on them, then forecast the look-ahead with that
+    same model from the latest data; its median and band (P10, P90) go to the lake."""
     from data_engineering.storage.network import network_at
     from data_engineering.transformation.backtest import backtest
     from data_engineering.transformation.bus_load import (
@@ -102,7 +103,6 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
         unit_output,
     )
     from data_engineering.transformation.clean import clean_ami, clean_scada
-    from data_engineering.transformation.forecast import LoadForecaster
 
     s, interval = platform.settings, _interval(platform)
     meters, cleaning = clean_ami(get_frame(platform.lake, extracted["ami"]), interval,
@@ -124,8 +124,7 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
     weather = get_frame(platform.lake, extracted["weather"]) if "weather" in extracted else None
     quality = backtest(loads, s.dispatch_intervals, interval, s.forecast_backtest_days, s.forecast_holiday_country,
                        weather)
-    forecast = LoadForecaster(s.dispatch_intervals, interval, s.forecast_holiday_country).fit(
-        loads, weather).predict(loads, weather)
+    forecast = quality.forecaster.predict(loads, weather)  # the model the scores describe, from the latest data
     p10, p90 = forecast.band
     p0 = unit_output(pd.concat([history, window]))
     frames = {"history": loads, "forecast": forecast.median, "forecast_p10": p10, "forecast_p90": p90}

@@ -29,6 +29,7 @@ class BacktestRun:
     forecasts: dict[str, np.ndarray]  # method → (O, Q, H, N)
     columns: pd.Index
     folds: int
+    forecaster: LoadForecaster  # the last fold's fit
 
     @property
     def origins(self) -> int:
@@ -48,6 +49,7 @@ class Backtest:
     origins: int
     folds: int
     scores: dict[str, Scores]
+    forecaster: LoadForecaster  # fitted on all but the held-out days: the model these scores describe
 
     @property
     def model(self) -> Scores:
@@ -117,7 +119,7 @@ def run_backtest(history: pd.DataFrame, horizon: int, interval: pd.Timedelta, fo
         raise ValueError("the backtest has no origin: the history is shorter than one fold and the horizon")
     kept = {name: np.concatenate(parts) for name, parts in forecasts.items() if parts and all(
         p is not None for p in parts)}
-    return BacktestRun(tuple(make.quantiles), np.concatenate(truths), kept, history.columns, len(truths))
+    return BacktestRun(tuple(make.quantiles), np.concatenate(truths), kept, history.columns, len(truths), model)
 
 
 def backtest(history: pd.DataFrame, horizon: int, interval: pd.Timedelta, holdout_days: float = 1.0,
@@ -127,4 +129,4 @@ def backtest(history: pd.DataFrame, horizon: int, interval: pd.Timedelta, holdou
     holdout = int(pd.Timedelta(days=holdout_days) / interval)
     run = run_backtest(history, horizon, interval, [len(history) - holdout], holdout, 1, holiday_country, weather,
                        forecaster)
-    return Backtest(horizon, run.origins, run.folds, run.scores())
+    return Backtest(horizon, run.origins, run.folds, run.scores(), run.forecaster)

@@ -20,6 +20,7 @@ import holidays
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
 MAX_TRAINING_ROWS = 30_000  # a sample of (origin, lead, bus) rows: enough for ~10 features, quick to fit
@@ -128,10 +129,11 @@ class LoadForecaster:
         x = x[:, self.kept]
         target = (y[origins[:, None] + np.arange(1, self.horizon + 1)] - y[origins][:, None, :]).ravel()
         rows = np.random.default_rng(self.seed).permutation(len(target))[: self.max_rows]
-        self.models = [HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=self.max_iter,
-                                                     learning_rate=0.1, min_samples_leaf=40,
-                                                     random_state=self.seed).fit(x[rows], target[rows])
-                       for q in self.quantiles]
+        with threadpool_limits(1):  # small fits: OpenMP threads only oversubscribe a busy worker's cores
+            self.models = [HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=self.max_iter,
+                                                         learning_rate=0.1, min_samples_leaf=40,
+                                                         random_state=self.seed).fit(x[rows], target[rows])
+                           for q in self.quantiles]
         return self
 
     def predict_at(self, history: pd.DataFrame, origins: np.ndarray, weather: pd.DataFrame | None = None
@@ -144,7 +146,8 @@ class LoadForecaster:
         padded = np.vstack([y, np.zeros((self.horizon, y.shape[1]))])
         x = self.features(padded, stamps, origins, self._weather(weather, stamps))[:, self.kept]
         shape = (len(origins), self.horizon, y.shape[1])
-        change = np.sort(np.stack([m.predict(x).reshape(shape) for m in self.models], axis=1), axis=1)
+        with threadpool_limits(1):
+            change = np.sort(np.stack([m.predict(x).reshape(shape) for m in self.models], axis=1), axis=1)
         loaded = history.iloc[: origins.min() + 1].abs().sum().to_numpy() > 0  # never loaded: not forecast any
         values = (y[origins][:, None, None, :] + change) * self.scale
         return np.where(loaded, np.maximum(values, 0.0), 0.0)
