@@ -6,12 +6,12 @@ persistence and the same time last week, and the cost of a dispatch secured for 
 Backtest: every SimBench load profile of a reported family (households H0, business G0–G6,
 agriculture L0–L2 and the measured LV / MV / HV grid aggregates), 15-minute values of 2016. One
 rolling-origin fold per month (the 15th, 00:00, or `--folds` spread over the year): the forecaster
-is fitted on the `--train-days` before the fold only (January: the 14 days 2016 has), then
-forecasts `--horizon` steps (15 min each) from every `--stride`-th origin of the fold's day. The
-baselines get a quantile band from their own training errors, so all three are scored as probabilistic forecasts. Holidays: Germany's. No
-weather features (SimBench has none for these profiles). Columns: MAPE of the median, rCRPS (CRPS
-over the range of the realised values, per profile, then averaged), P10–P90 coverage (0.8 is
-calibrated), and the model's rCRPS skill against persistence.
+is fitted on the `--train-days` before the fold only (January: the 14 days 2016 has), then forecasts
+`--horizon` steps (15 min each) from every `--stride`-th origin of the fold's day. The baselines get
+a quantile band from their own training errors, so all three are scored as probabilistic forecasts.
+Holidays: Germany's. No weather features (SimBench has none for these profiles). Columns: MAPE of
+the median, rCRPS (CRPS over the range of the realised values, per profile, then averaged), P10–P90
+coverage (0.8 is calibrated), and the model's rCRPS skill against persistence.
 
 Spread-secured dispatch: the simulator drives `pglib_opf_case30_ieee`'s buses from SimBench
 meters (`--profiles simbench`), 9 days of 5-minute history before a winter evening and a summer
