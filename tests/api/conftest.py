@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 import uvicorn
@@ -32,7 +33,7 @@ from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.solve import solve_lascopf
 from data_engineering.storage.database import Database
 from data_engineering.storage.migrations import migrate
-from data_engineering.storage.results import ExecutionRecord, store_execution
+from data_engineering.storage.results import ExecutionRecord, ForecastBand, store_execution, store_forecast
 from tests.analytics.conftest import START, fleet, load
 
 JWT_SECRET = "test-secret-" + "x" * 32
@@ -99,10 +100,25 @@ def store_solved_execution(db: Database) -> uuid.UUID:
     execution_id = uuid.uuid4()
     times = pd.date_range(START, periods=case.intervals, freq="1h", tz=UTC)
     record = ExecutionRecord(execution_id, "tests/api", "cases/pglib_opf_case5_pjm/x", "x" * 16, None, START,
-                             START + timedelta(minutes=15), None, None, 1.5, 4.0)
+                             START + timedelta(minutes=15), None, None, 1.5, 4.0, True, 0.98 * result["objective"])
+    scores = forecast_backtest(case, times)
+    system = pd.Series(case.load_mw.sum(axis=1), index=times)
     with db.transaction() as conn:
         store_execution(conn, record, case, result, times)
+        store_forecast(conn, execution_id, ForecastBand.of(0.95 * system, system, 1.05 * system), scores.as_dict())
     return execution_id
+
+
+def forecast_backtest(case, times: pd.DatetimeIndex):  # noqa: ANN001, ANN201 - a Backtest
+    """The quantile forecast's backtest (the scores a stored run carries) on three days of the
+    case's loads before `times`, daily-shaped with noise."""
+    from data_engineering.transformation.backtest import backtest
+
+    index = pd.date_range(end=times[0] - pd.Timedelta(hours=1), periods=72, freq="1h", tz=UTC)
+    shape = 1 + 0.2 * np.sin(2 * np.pi * index.hour.to_numpy() / 24)
+    noise = np.random.default_rng(0).normal(1, 0.02, size=(len(index), case.buses.n))
+    history = pd.DataFrame(case.load_mw[0] * shape[:, None] * noise, index=index, columns=list(case.buses.ids))
+    return backtest(history, case.intervals, pd.Timedelta(hours=1))
 
 
 def now() -> datetime:
