@@ -121,9 +121,9 @@ class Simulator:
         codes = meter_phases(f, config.seed)
         meter_phase = np.array([THREE_PHASE.find(codes[m]) if len(codes[m]) == 1 else -1 for m in f.meter_ids])
         pole_kw = np.bincount(f.meter_pole, weights=np.round(f.mean_kw, 4), minlength=len(f.pole_ids))
-        xf_kva = np.array([rated_kva(float(kw)) for kw in pole_kw])
-        self._faults = FaultInjector(self.report.faults, f, meter_phase, xf_kva)
-        self._phases = PhaseStream(f, meter_phase, xf_kva, config.nominal_voltage_v, config.seed)
+        self.transformer_kva = np.array([rated_kva(float(kw)) for kw in pole_kw])  # as the twin rates them
+        self._faults = FaultInjector(self.report.faults, f, meter_phase, self.transformer_kva)
+        self._phases = PhaseStream(f, meter_phase, self.transformer_kva, config.nominal_voltage_v, config.seed)
 
     def _fleet_peak_ratio(self) -> float:
         """The fleet's highest 5-minute demand over a typical day (the profiles' year), relative to

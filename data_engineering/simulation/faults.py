@@ -118,9 +118,11 @@ def random_faults(fleet: Fleet, seed: int, duration_s: float, per_hour: float) -
         spec = KINDS[kind]
         target_kind = spec.target_kinds[rng.integers(len(spec.target_kinds))]
         ids = where[target_kind]
-        out.append(Fault(kind, target_kind, ids[rng.integers(len(ids))], round(float(rng.uniform(0, duration_s)), 1),
-                         round(float(rng.uniform(*spec.duration_s)), 1), round(float(rng.uniform(*spec.severity)), 4),
-                         THREE_PHASE[rng.integers(3)] if spec.phased else None, 1 if rng.random() < 0.5 else -1))
+        target = ids[rng.integers(len(ids))]
+        start_s, length_s = float(rng.uniform(0, duration_s)), float(rng.uniform(*spec.duration_s))
+        severity, phase, down = float(rng.uniform(*spec.severity)), THREE_PHASE[rng.integers(3)], rng.random() < 0.5
+        out.append(Fault(kind, target_kind, target, round(start_s, 1), round(length_s, 1), round(severity, 4),
+                         phase if spec.phased else None, -1 if down and kind == "frequency_excursion" else 1))
     return out
 
 

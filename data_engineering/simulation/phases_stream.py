@@ -34,9 +34,12 @@ V_NOISE_PU, PQ_NOISE, PQ_NOISE_KW, I_NOISE = 0.001, 0.005, 0.005, 0.002
 SAG_PU, SWELL_PU, LOST_PU = 0.9, 1.1, 0.1
 
 
-def phase_shares(meter_phase: np.ndarray) -> np.ndarray:
-    """(meters, 3): each meter's share of its load on phases A, B, C."""
-    share = np.full((len(meter_phase), 3), 1 / 3)
+def phase_shares(meter_phase: np.ndarray, phase_voltage: np.ndarray) -> np.ndarray:
+    """(meters, 3): each meter's share of its load on phases A, B, C. A three-phase customer's
+    load splits as the square of its phase voltages (constant impedance): evenly when balanced,
+    nothing on a lost phase. `phase_voltage`: (meters, 3) factors at each meter's transformer."""
+    squared = phase_voltage**2
+    share = squared / np.maximum(squared.sum(axis=1, keepdims=True), 1e-12)
     single = meter_phase >= 0
     share[single] = np.eye(3)[meter_phase[single]]
     return share
@@ -57,7 +60,7 @@ class PhaseStream:
     def __init__(self, fleet: Fleet, meter_phase: np.ndarray, rated_kva: np.ndarray, nominal_voltage_v: float,
                  seed: int) -> None:
         self.fleet, self.rated_kva, self.nominal_v = fleet, rated_kva, nominal_voltage_v
-        self.share = phase_shares(meter_phase)
+        self.meter_phase = meter_phase
         self.rng = np.random.default_rng([seed, PHASE_STREAM_NOISE])
         self._feeder_rated = np.bincount(fleet.pole_feeder, weights=rated_kva, minlength=len(fleet.feeder_ids))
         self._meters_on = np.maximum(np.bincount(fleet.meter_pole, minlength=len(fleet.pole_ids)), 1)
@@ -75,8 +78,9 @@ class PhaseStream:
         transformers; NaN at heads). `p_kw`, `q_kvar`: the meters' physical load; `v_pu` their
         voltage before faults; `phase_voltage` the faults' factors per transformer phase."""
         f, n_poles, n_feeders = self.fleet, len(self.fleet.pole_ids), len(self.fleet.feeder_ids)
-        xf_p, xf_q = _losses(_by(f.meter_pole, p_kw[:, None] * self.share, n_poles),
-                             _by(f.meter_pole, q_kvar[:, None] * self.share, n_poles), self.rated_kva / 3, XF_R, XF_X)
+        share = phase_shares(self.meter_phase, phase_voltage[f.meter_pole])
+        xf_p, xf_q = _losses(_by(f.meter_pole, p_kw[:, None] * share, n_poles),
+                             _by(f.meter_pole, q_kvar[:, None] * share, n_poles), self.rated_kva / 3, XF_R, XF_X)
         xf_v = (np.bincount(f.meter_pole, weights=v_pu, minlength=n_poles) / self._meters_on)[:, None] * phase_voltage
         head_p, head_q = _losses(_by(f.pole_feeder, xf_p, n_feeders), _by(f.pole_feeder, xf_q, n_feeders),
                                  self._feeder_rated / 3, FEEDER_R, FEEDER_X)
