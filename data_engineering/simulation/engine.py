@@ -266,9 +266,8 @@ class Simulator:
             if d.start_s <= t_s < d.start_s + d.duration_s:
                 v_pu = np.where(mask, d.magnitude_pu + rng.normal(0, 0.003, size=f.n_meters), v_pu)
         base_pu = np.maximum(v_pu, 0.0)
-        v_pu = self._faults.meter_voltage(base_pu)
-        p_kw = self._faults.meter_load(p_kw * np.minimum(1.0, v_pu**2))  # constant-impedance behaviour in a sag
-        return p_kw, v_pu, base_pu
+        p_kw = self._faults.meter_load(p_kw, base_pu)  # constant-impedance behaviour in a sag
+        return p_kw, self._faults.meter_voltage(base_pu), base_pu
 
     def _collect(self, stamp: str, seq: np.ndarray, missing: np.ndarray, v: np.ndarray, i_a: np.ndarray,
                  p_kw: np.ndarray, q_kvar: np.ndarray, freq: np.ndarray, v_pu: np.ndarray,

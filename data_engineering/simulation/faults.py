@@ -170,24 +170,28 @@ class FaultInjector:
                 out[self._poles(f)] *= factors
         return out
 
+    def _per_meter(self, per_phase: np.ndarray) -> np.ndarray:
+        """(meters, 3) → meters: a single-phase meter's own phase, the mean for a three-phase one."""
+        picked = per_phase[np.arange(len(per_phase)), np.maximum(self.meter_phase, 0)]
+        return np.where(self.meter_phase >= 0, picked, per_phase.mean(axis=1))
+
     def meter_voltage(self, v_pu: np.ndarray) -> np.ndarray:
         """A single-phase meter sees its phase at its transformer; a three-phase one the average."""
         if not self._active:
             return v_pu
-        factors = self.phase_voltage()[self.fleet.meter_pole]
-        single = self.meter_phase >= 0
-        picked = factors[np.arange(len(v_pu)), np.maximum(self.meter_phase, 0)]
-        return v_pu * np.where(single, picked, factors.mean(axis=1))
+        return v_pu * self._per_meter(self.phase_voltage()[self.fleet.meter_pole])
 
-    def meter_load(self, p_kw: np.ndarray) -> np.ndarray:
-        """The load the customers draw: three-phase customers lose a lost phase's share; an
-        overloaded transformer's customers draw what loads it to the fault's severity."""
+    def meter_load(self, p_kw: np.ndarray, v_pu: np.ndarray) -> np.ndarray:
+        """The load the customers draw at `v_pu` (before the faults): constant impedance per phase
+        below nominal, so a three-phase customer keeps two thirds on a lost phase; an overloaded
+        transformer's customers draw what loads it to the fault's severity."""
+        if not self._active:
+            return p_kw * np.minimum(1.0, v_pu**2)
+        phase_v = v_pu[:, None] * self.phase_voltage()[self.fleet.meter_pole]
+        p_kw = p_kw * self._per_meter(np.minimum(1.0, phase_v**2))
         pole = self.fleet.meter_pole
         for _, f in self._active:
-            if f.kind == "phase_loss":
-                hit = np.isin(pole, self._poles(f)) & (self.meter_phase < 0)
-                p_kw = np.where(hit, p_kw * (1 - f.severity / 3), p_kw)
-            elif f.kind == "transformer_overload":
+            if f.kind == "transformer_overload":
                 hit = np.isin(pole, self._poles(f))
                 apparent_kva = float(np.sum(p_kw[hit] / self.fleet.power_factor[hit]))
                 scale = min(50.0, max(1.0, f.severity * float(self.rated_kva[self._poles(f)[0]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 import orjson
 
@@ -24,13 +25,13 @@ class Run:
     def batches(self, topic: str) -> list[dict]:
         return [orjson.loads(d.value) for d in self.deliveries if d.topic == topic]
 
-    @property
+    @cached_property
     def ami(self) -> dict[tuple[str, int], dict]:
         """Readings by (meter, seq), each with its envelope's pole and send time."""
         return {(r["meter_id"], r["seq"]): r | {"pole_id": b["pole_id"], "sent_ts": b["sent_ts"]}
                 for b in self.batches("ami.readings") for r in b["readings"]}
 
-    @property
+    @cached_property
     def phases(self) -> dict[tuple[str, str], dict]:
         """Phase records by (point, time)."""
         return {(r["point_id"], r["ts"]): r for b in self.batches("scada.phases") for r in b["measurements"]}
