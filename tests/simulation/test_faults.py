@@ -5,22 +5,11 @@ import orjson
 import pytest
 
 from data_engineering.simulation.faults import KINDS, Fault, fault_labels, random_faults
-from data_engineering.simulation.grid import load_reference_grid
 from data_engineering.simulation.phases import meter_phases
 from tests.simulation.streams import START, seconds, simulate
 
 WINDOW = (40.0, 40.0)  # start, duration of every fault below: [40 s, 80 s) of a 120 s run
 POLE, XF = "p-00003", "xf-p-00003"
-
-
-@pytest.fixture(scope="module")
-def grid():
-    return load_reference_grid("case14")
-
-
-@pytest.fixture(scope="module")
-def baseline(grid):
-    return simulate(grid)
 
 
 def _fault(kind: str, target_kind: str, target_id: str, severity: float, **kw: object) -> Fault:
