@@ -77,7 +77,7 @@ class Fault:
         lo, hi = spec.severity
         if not lo <= self.severity <= hi:
             raise ValueError(f"{self.kind} severity {self.severity} outside [{lo}, {hi}]")
-        if spec.phased != (self.phase is not None) or (self.phase is not None and self.phase not in THREE_PHASE):
+        if spec.phased != (self.phase is not None) or (self.phase is not None and self.phase not in tuple(THREE_PHASE)):
             raise ValueError(f"{self.kind}: phase {self.phase!r}")
         if self.duration_s <= 0 or self.direction not in (1, -1):
             raise ValueError(f"{self.kind}: duration {self.duration_s}, direction {self.direction}")

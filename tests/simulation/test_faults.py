@@ -156,6 +156,7 @@ def test_labels_match_what_was_injected_and_the_same_seed_gives_the_same_faults(
 
 @pytest.mark.parametrize("bad", [
     dict(kind="voltage_sag", target_kind="meter"), dict(severity=0.6), dict(kind="phase_loss", severity=1.0),
+    dict(kind="phase_unbalance", severity=0.05, phase="AB"), dict(duration_s=0),
 ])
 def test_a_fault_outside_its_kind_is_refused(bad):
     with pytest.raises(ValueError):
