@@ -51,7 +51,8 @@ def _parse_sag(text: str):  # noqa: ANN202
 
 def _simulation_config(settings: Settings, meters: int | None, minutes: float, rate_hz: float | None,
                        seed: int | None, start: str | None, batching: bool, ideal: bool, sag: list[str],
-                       speed: float = 0.0, meters_per_pole: int = 4, profiles: str | None = None):  # noqa: ANN202
+                       speed: float = 0.0, meters_per_pole: int = 4, faults_per_hour: float = 0.0,
+                       phases: bool = True, profiles: str | None = None):  # noqa: ANN202
     """Default start: now for a paced (live) run, `minutes` ago for an as-fast-as-possible backfill."""
     from data_engineering.simulation.engine import SimulationConfig, utc
 
@@ -64,7 +65,7 @@ def _simulation_config(settings: Settings, meters: int | None, minutes: float, r
         case=settings.sim_case, nominal_voltage_v=settings.nominal_voltage_v,
         nominal_frequency_hz=settings.nominal_frequency_hz, gateway_batching=batching, ideal_backhaul=ideal,
         disturbances=tuple(_parse_sag(s) for s in sag), topic_prefix=settings.kafka_topic_prefix,
-        profiles=profiles or settings.sim_profiles,
+        random_faults_per_hour=faults_per_hour, phase_measurements=phases, profiles=profiles or settings.sim_profiles,
     )
 
 
@@ -274,11 +275,13 @@ def simulate(
     sag: Annotated[list[str], typer.Option(help="inject a voltage event: POLE@START_S:DURATION_S:PU")] = [],  # noqa: B006
     history_days: Annotated[float, typer.Option(help="days of SCADA history before the start, loaded first "
                                                      "(the forecast needs about a week)")] = 0.0,
+    faults: Annotated[float, typer.Option(help="random labelled faults per hour over the fleet (fault_labels)")] = 0.0,
+    phases: Annotated[bool, typer.Option(help="the three-phase points (scada.phases) every SCADA interval")] = True,
     profiles: Annotated[str | None, typer.Option(help="synthetic | simbench (real-derived SimBench load profiles); "
                                                       "default SIM_PROFILES")] = None,
 ) -> None:
-    """Simulate AMI meters, pole gateways, SCADA and weather, and publish them to Kafka; each
-    meter's seq continues after the highest stored."""
+    """Simulate AMI meters, pole gateways, SCADA, three-phase points and weather, with labelled
+    faults if asked, and publish them to Kafka; each meter's seq continues after the highest stored."""
     from data_engineering.runtime import open_platform
 
     settings = _settings()
@@ -287,7 +290,7 @@ def simulate(
         if profiles not in (None, "synthetic", "simbench"):
             raise typer.BadParameter(f"--profiles is synthetic or simbench, got {profiles!r}")
         config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed,
-                                    meters_per_pole, profiles)
+                                    meters_per_pole, faults, phases, profiles)
         report, key = _run_simulation(platform, config, speed, history_days)
         if key is not None:
             _land(platform, key)
@@ -402,7 +405,8 @@ def demo(
         _dag("lascopf_daily_ingest", start)
         worker = _worker(platform, idle_group_suffix="-demo")
         began = time.perf_counter()
-        expected = sim_report.readings_delivered + sim_report.scada_records + sim_report.weather_records
+        expected = (sim_report.readings_delivered + sim_report.scada_records + sim_report.weather_records
+                    + sim_report.phase_records)
         with _progress() as progress:
             task = progress.add_task("ingest", total=expected, info="")
             worker.on_batch = lambda st: progress.update(

@@ -68,7 +68,8 @@ DASHBOARDS = (
               "metric, avg(lmp_usd_mwh) AS lmp_usd_mwh FROM market_prices WHERE $__timeFilter(ts) GROUP BY 1, 2 "
               "ORDER BY 1", columns=("time", "metric", "lmp_usd_mwh")),
     )),
-    Dashboard("lascopf-ami-voltage", "AMI voltage quality", "Voltage sags (ANSI C84.1 bands) and pole health.", (
+    Dashboard("lascopf-ami-voltage", "AMI voltage quality", "Voltage sags (ANSI C84.1 bands), phase unbalance "
+              "(NEMA), the simulator's injected faults and pole health.", (
         Panel("Sag events per hour by band", "SELECT time_bucket('1 hour', start_ts) AS time, severity AS metric, "
               "count(*) AS events FROM voltage_sag_events WHERE $__timeFilter(start_ts) GROUP BY 1, 2 ORDER BY 1",
               kind="barchart", columns=("time", "metric", "events")),
@@ -89,6 +90,13 @@ DASHBOARDS = (
         Panel("DR baselines for today (kW)", "SELECT baseline_day + slot * interval '5 minutes' AS time, pole_id AS "
               "metric, baseline_kw FROM dr_baselines WHERE pole_id = '$pole' AND baseline_day = $__timeTo()::date "
               "ORDER BY 1", columns=("time", "metric", "baseline_kw")),
+        Panel("Worst voltage unbalance by feeder (NEMA, %)", "SELECT time_bucket('$__interval', ts) AS time, "
+              "feeder_id AS metric, max(voltage_unbalance_pct) AS voltage_unbalance_pct FROM phase_unbalance WHERE "
+              "$__timeFilter(ts) GROUP BY 1, 2 ORDER BY 1", unit="percent",
+              columns=("time", "metric", "voltage_unbalance_pct")),
+        Panel("Injected faults (simulation ground truth)", "SELECT start_ts, end_ts, kind, target_kind, target_id, "
+              "severity FROM fault_labels WHERE $__timeFilter(start_ts) ORDER BY start_ts DESC LIMIT 200",
+              kind="table", columns=("start_ts", "end_ts", "kind", "target_kind", "target_id", "severity")),
     ), (POLE,)),
     Dashboard("lascopf-data-quality", "Data quality", "Great Expectations gate runs and dead letters.", (
         Panel("Gate runs", "SELECT created_at AS time, pipeline AS metric, CASE WHEN success THEN 1 ELSE 0 END AS "

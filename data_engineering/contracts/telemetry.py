@@ -13,6 +13,9 @@ SCADA_ELEMENT_TYPES = ("generator", "load", "bus", "branch")
 SCADA_QUALITY_CODES = ("good", "questionable", "bad", "substituted")
 MARKETS = ("day_ahead", "real_time")
 TOPOLOGY_ELEMENT_TYPES = ("branch", "generator")
+PHASE_POINT_KINDS = ("transformer", "feeder_head")
+PHASE_QUALITY_FLAGS = ("phase_loss", "voltage_sag", "voltage_swell", "overload")
+PHASES = ("a", "b", "c")
 
 ID = 64  # max length of identifiers
 
@@ -41,6 +44,36 @@ def ami_reading(nominal_voltage_v: float = 240.0) -> RecordSpec:
                       transport=True),
         ),
         "AMI 2.0 smart-meter reading",
+    )
+
+
+def _per_phase(quantity: str, description: str, unit: str, minimum: float, maximum: float) -> tuple[FieldSpec, ...]:
+    return tuple(FieldSpec(f"{quantity}_{p}_{unit.lower()}", "number", f"{description}, phase {p.upper()}", unit,
+                           minimum=minimum, maximum=maximum) for p in PHASES)
+
+
+def phase_measurement(nominal_voltage_v: float = 240.0) -> RecordSpec:
+    """Per-phase V, I, P, Q and frequency at a distribution transformer (`xf-<pole>`) or a feeder
+    head: the 13 values of the REMHART seed. Voltages and currents are referred to the service
+    voltage (the settings' nominal, 240 V / 60 Hz by default; 230 V / 50 Hz as REMHART), so V·I
+    compares with P at both kinds of point. Bounds as for the meters: 0 (phase lost) to 2 pu."""
+    return RecordSpec(
+        "phase_measurement",
+        (
+            FieldSpec("ts", "timestamp", "measurement time (event time)", "RFC3339 UTC"),
+            FieldSpec("point_id", "string", "transformer (xf-<pole>) or feeder id", max_length=ID),
+            FieldSpec("point_kind", "enum", "where the measurement is taken", choices=PHASE_POINT_KINDS),
+            FieldSpec("feeder_id", "string", "feeder the point is on", max_length=ID),
+            *_per_phase("v", "RMS voltage", "V", 0, 2 * nominal_voltage_v),
+            *_per_phase("i", "RMS current", "A", 0, 1e5),
+            *_per_phase("p", "active power, negative = export", "kW", -1e5, 1e5),
+            *_per_phase("q", "reactive power", "kvar", -1e5, 1e5),
+            FieldSpec("freq_hz", "number", "frequency", "Hz", minimum=40, maximum=70),
+            FieldSpec("is_simulation", "boolean", "true for every row the simulator produced"),
+            FieldSpec("quality_flags", "string_list", "what the monitor saw", required=False,
+                      choices=PHASE_QUALITY_FLAGS),
+        ),
+        "Three-phase measurement point (distribution transformer or feeder head)",
     )
 
 
@@ -119,4 +152,6 @@ def telemetry_sources(topic_prefix: str = "", nominal_voltage_v: float = 240.0) 
                          ("market", "node_id", "ts"), "prices"),
         "topology": Source("topology", f"{t}grid.topology", TOPOLOGY_EVENT, "topology_events", "ts",
                            ("element_type", "element_id", "ts"), "events"),
+        "phases": Source("phases", f"{t}scada.phases", phase_measurement(nominal_voltage_v),
+                         "phase_measurements", "ts", ("point_kind", "point_id", "ts"), "measurements"),
     }

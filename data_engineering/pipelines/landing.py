@@ -32,7 +32,9 @@ from data_engineering.validation.suites import (
     SuiteSpec,
     ami_suite,
     contract_suite,
+    phase_suite,
     prepare_ami,
+    prepare_phases,
     prepare_scada,
     scada_suite,
 )
@@ -126,20 +128,26 @@ def load_file(platform: Platform, key: str) -> LandingOutcome:
 
 
 def _suite(platform: Platform, source: Source) -> SuiteSpec:
-    """The stream's own suite for AMI and SCADA; the contract's checks for the other sources."""
+    """The stream's own suite for AMI, SCADA and the phase points; the contract's checks for the
+    other sources."""
     limits = quality_limits(platform)
     if source.name == "ami":
         return ami_suite(source.record, limits)
     if source.name == "scada":
         return scada_suite(source.record, limits)
+    if source.name == "phases":
+        return phase_suite(source.record, limits)
     return contract_suite(source.table, source.record)
 
 
 def _prepare(platform: Platform, source: Source, batch: pd.DataFrame) -> pd.DataFrame:
     """AMI batches get their meters' bus and nominal voltage from the asset model (as in the window
-    the dispatch validates) and the derived columns of the AMI suite; SCADA batches those of theirs."""
+    the dispatch validates) and the derived columns of the AMI suite; SCADA and phase batches those
+    of theirs."""
     if source.name == "scada":
         return prepare_scada(batch, quality_limits(platform))
+    if source.name == "phases":
+        return prepare_phases(batch, quality_limits(platform))
     if source.name != "ami":
         return batch
     with platform.db.connect(autocommit=True) as conn:

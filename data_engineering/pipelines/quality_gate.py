@@ -20,7 +20,7 @@ SAME_NAME = ("voltage_mostly", "frequency_band_hz", "flatline_readings", "flatli
 def quality_limits(platform: Platform) -> QualityLimits:
     """The bands and fault limits the settings give (`QUALITY_*`, nominal frequency)."""
     s = platform.settings
-    return QualityLimits(nominal_frequency_hz=s.nominal_frequency_hz,
+    return QualityLimits(nominal_frequency_hz=s.nominal_frequency_hz, nominal_voltage_v=s.nominal_voltage_v,
                          voltage_band_pu=(s.quality_voltage_min_pu, s.quality_voltage_max_pu),
                          **{name: getattr(s, f"quality_{name}") for name in SAME_NAME})
 

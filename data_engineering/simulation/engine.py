@@ -1,9 +1,11 @@
 """The simulation clock loop: meters sample every tick, gateways batch and forward, SCADA and
-weather report on their own intervals, and every message goes through the delivery queue.
+weather report on their own intervals, the three-phase points (`phases_stream`) with SCADA, faults
+(`faults`) act on the state, and every message goes through the delivery queue.
 
 `Simulator.run()` yields, per tick, the messages that reach the broker by then, in arrival order.
 Everything is drawn from one seeded generator in a fixed order: the same seed gives the same
-messages, byte for byte.
+messages, byte for byte. What came later (phases, the phase stream, faults) draws from generators
+of its own, so the earlier streams stay as they were.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from data_engineering.contracts.telemetry import NETWORK_PROFILES
 from data_engineering.simulation import loadshape
 from data_engineering.simulation.assets import CUSTOMER_CLASSES, Fleet, build_fleet
 from data_engineering.simulation.backhaul import IDEAL, PROFILES, Delivery, DeliveryQueue, LinkProfile, delays_s
+from data_engineering.simulation.faults import Fault, FaultInjector, random_faults
 from data_engineering.simulation.grid import ReferenceGrid, load_reference_grid
+from data_engineering.simulation.phases import meter_phases
+from data_engineering.simulation.phases_stream import PhaseStream
+from data_engineering.twin.cim import THREE_PHASE, rated_kva
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,9 @@ class SimulationConfig:
     # synthetic: the smooth daily shapes of `loadshape`; simbench: each meter follows a real-derived
     # SimBench profile of its customer class, with a seasonal climate to match (`profiles`)
     profiles: Literal["synthetic", "simbench"] = "synthetic"
+    phase_measurements: bool = True  # the `scada.phases` stream, every scada_interval_s
+    faults: tuple[Fault, ...] = ()
+    random_faults_per_hour: float = 0.0  # over the whole fleet, on top of `faults`
 
 
 @dataclass
@@ -72,7 +81,9 @@ class SimulationReport:
     duplicate_messages: int = 0
     scada_records: int = 0
     weather_records: int = 0
+    phase_records: int = 0
     disturbances: list[Disturbance] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
 
 
 def _ts(t: datetime) -> str:
@@ -104,7 +115,15 @@ class Simulator:
         self._load_scale = config.peak_load_fraction / self._fleet_peak_ratio()
         self._links = [IDEAL if config.ideal_backhaul else PROFILES[NETWORK_PROFILES[p]] for p in f.pole_profile]
         self._topics = {name: f"{config.topic_prefix}{name}" for name in
-                        ("ami.readings", "scada.measurements", "weather.observations")}
+                        ("ami.readings", "scada.measurements", "weather.observations", "scada.phases")}
+        self.report.faults = list(config.faults) + (random_faults(
+            f, config.seed, config.duration_s, config.random_faults_per_hour) if config.random_faults_per_hour else [])
+        codes = meter_phases(f, config.seed)
+        meter_phase = np.array([THREE_PHASE.find(codes[m]) if len(codes[m]) == 1 else -1 for m in f.meter_ids])
+        pole_kw = np.bincount(f.meter_pole, weights=np.round(f.mean_kw, 4), minlength=len(f.pole_ids))
+        self.transformer_kva = np.array([rated_kva(float(kw)) for kw in pole_kw])  # as the twin rates them
+        self._faults = FaultInjector(self.report.faults, f, meter_phase, self.transformer_kva)
+        self._phases = PhaseStream(f, meter_phase, self.transformer_kva, config.nominal_voltage_v, config.seed)
 
     def _fleet_peak_ratio(self) -> float:
         """The fleet's highest 5-minute demand over a typical day (the profiles' year), relative to
@@ -164,27 +183,33 @@ class Simulator:
             stamp = _ts(now)
             temp = self.temperature_c(now)
             freq += 0.05 * (cfg.nominal_frequency_hz - freq) * dt + rng.normal(0, 0.004) * np.sqrt(dt)
+            self._faults.tick(t_s)
+            hz = freq + self._faults.frequency_offset_hz()
 
-            p_kw, v_pu = self._meter_state(now, temp, t_s, masks)
+            p_kw, v_pu, base_pu = self._meter_state(now, temp, t_s, masks)
             q_kvar = p_kw * self._tan_phi
             v = v_pu * cfg.nominal_voltage_v
             i_a = np.where(v > 1.0, np.hypot(p_kw, q_kvar) * 1000.0 / np.maximum(v, 1.0), 0.0)
-            meter_freq = freq + rng.normal(0, 0.001, size=f.n_meters)
+            meter_freq = hz + rng.normal(0, 0.001, size=f.n_meters)
             missing = rng.random(f.n_meters) < cfg.missing_prob
             self.report.readings_sampled += f.n_meters
             self.report.readings_missing += int(missing.sum())
 
-            self._collect(stamp, seq, missing, v, i_a, p_kw, q_kvar, meter_freq, v_pu, pending, queue, t_s)
+            self._collect(stamp, seq, missing, *self._faults.reported(v, i_a, p_kw, q_kvar, meter_freq, v_pu),
+                          pending, queue, t_s)
             seq += 1
             if cfg.gateway_batching:
                 self._flush_gateways(t_s, now, pending, next_flush, queue)
             if k % scada_every == 0:
-                self._scada(stamp, t_s, p_kw, freq, queue)
+                self._scada(stamp, t_s, p_kw, hz, queue)
+                if cfg.phase_measurements:
+                    self._phase_stream(stamp, t_s, p_kw, q_kvar, base_pu, hz, queue)
             if k % weather_every == 0:
                 self._weather(stamp, t_s, now, temp, queue)
             yield t_s, queue.pop_until(t_s)
 
         if cfg.gateway_batching:
+            self._faults.tick(n_ticks * dt)
             self._flush_gateways(float("inf"), cfg.start + timedelta(seconds=n_ticks * dt), pending, next_flush, queue)
         yield n_ticks * dt, queue.drain()
 
@@ -228,7 +253,8 @@ class Simulator:
         return g.load_mw * ratio * self._load_scale
 
     def _meter_state(self, at: datetime, temp: np.ndarray, t_s: float,
-                     masks: list[tuple[Disturbance, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+                     masks: list[tuple[Disturbance, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each meter's load and voltage with the faults, and its voltage before them."""
         f, rng = self.fleet, self.rng
         p_kw = np.maximum(self.expected_kw(at, temp) * (1 + rng.normal(0, 0.05, size=f.n_meters)), 0.0)
         feeder_kw = np.bincount(self._meter_feeder, weights=p_kw, minlength=len(f.feeder_ids))
@@ -239,9 +265,9 @@ class Simulator:
         for d, mask in masks:
             if d.start_s <= t_s < d.start_s + d.duration_s:
                 v_pu = np.where(mask, d.magnitude_pu + rng.normal(0, 0.003, size=f.n_meters), v_pu)
-        v_pu = np.maximum(v_pu, 0.0)
-        p_kw = p_kw * np.minimum(1.0, v_pu**2)  # constant-impedance behaviour in a sag
-        return p_kw, v_pu
+        base_pu = np.maximum(v_pu, 0.0)
+        p_kw = self._faults.meter_load(p_kw, base_pu)  # constant-impedance behaviour in a sag
+        return p_kw, self._faults.meter_voltage(base_pu), base_pu
 
     def _collect(self, stamp: str, seq: np.ndarray, missing: np.ndarray, v: np.ndarray, i_a: np.ndarray,
                  p_kw: np.ndarray, q_kvar: np.ndarray, freq: np.ndarray, v_pu: np.ndarray,
@@ -265,7 +291,7 @@ class Simulator:
                 reading |= {"pole_id": f.pole_ids[pole], "gateway_id": f.gateway_id(pole),
                             "network_profile": NETWORK_PROFILES[f.pole_profile[pole]]}
                 self._send(queue, self._links[pole], t_s, self._topics["ami.readings"],
-                           f.pole_ids[pole].encode(), orjson.dumps(reading), 1)
+                           f.pole_ids[pole].encode(), orjson.dumps(reading), 1, self._faults.silenced(pole))
 
     def _flush_gateways(self, t_s: float, now: datetime, pending: dict[int, list[dict]],
                         next_flush: np.ndarray, queue: DeliveryQueue) -> None:
@@ -284,20 +310,26 @@ class Simulator:
                         "readings": readings}
             sent_s = min(t_s, self.config.duration_s)
             self._send(queue, link, sent_s, self._topics["ami.readings"], f.pole_ids[pole].encode(),
-                       orjson.dumps(envelope), len(readings))
+                       orjson.dumps(envelope), len(readings), self._faults.silenced(pole))
             pending[pole] = []
 
     def _send(self, queue: DeliveryQueue, link: LinkProfile, sent_s: float, topic: str, key: bytes,
-              value: bytes, n_readings: int) -> None:
+              value: bytes, n_readings: int, silenced: bool = False) -> None:
+        """A silenced gateway (communication loss) sends nothing, but its link's draws are made
+        all the same, so the other gateways' deliveries stay as they were."""
         if link.drop_prob and self.rng.random() < link.drop_prob:
             self.report.readings_dropped += n_readings
             return
         arrival = sent_s + float(delays_s(link, self.rng, 1)[0])
+        duplicate = bool(link.duplicate_prob) and self.rng.random() < link.duplicate_prob
+        if silenced:
+            self.report.readings_dropped += n_readings
+            return
         queue.push(arrival, topic, key, value)
         self.report.readings_delivered += n_readings
         self.report.messages += 1
         self.report.ami_messages += 1
-        if link.duplicate_prob and self.rng.random() < link.duplicate_prob:
+        if duplicate:
             queue.push(arrival + link.retry_s, topic, key, value)
             self.report.messages += 1
             self.report.ami_messages += 1
@@ -329,6 +361,20 @@ class Simulator:
         self.report.scada_records += len(records)
         queue.push(t_s + 0.05, self._topics["scada.measurements"], b"ems", orjson.dumps({"measurements": records}))
         self.report.messages += 1
+
+    def _phase_stream(self, stamp: str, t_s: float, p_kw: np.ndarray, q_kvar: np.ndarray, base_pu: np.ndarray,
+                      hz: float, queue: DeliveryQueue) -> None:
+        """One message per feeder: its head and the transformers whose gateways are not silenced."""
+        f = self.fleet
+        measured = self._phases.measure(p_kw, q_kvar, base_pu, self._faults.phase_voltage())
+        records = self._phases.records(stamp, hz, measured)
+        n_poles = len(f.pole_ids)
+        for x, feeder in enumerate(f.feeder_ids):
+            batch = [records[n_poles + x]] + [records[p] for p in np.flatnonzero(f.pole_feeder == x)
+                                              if not self._faults.silenced(int(p))]
+            queue.push(t_s + 0.1, self._topics["scada.phases"], feeder.encode(), orjson.dumps({"measurements": batch}))
+            self.report.phase_records += len(batch)
+            self.report.messages += 1
 
     def _weather(self, stamp: str, t_s: float, at: datetime, temp: np.ndarray, queue: DeliveryQueue) -> None:
         rng = self.rng
@@ -370,4 +416,4 @@ def utc(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-__all__ = ["Disturbance", "SimulationConfig", "SimulationReport", "Simulator", "utc"]
+__all__ = ["Disturbance", "Fault", "SimulationConfig", "SimulationReport", "Simulator", "utc"]

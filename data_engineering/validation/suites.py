@@ -31,6 +31,7 @@ class QualityLimits:
     data, not an error) while a systematic fault fails the gate."""
 
     nominal_frequency_hz: float = 60.0
+    nominal_voltage_v: float = 240.0  # the phase points' voltages are referred to it
     voltage_band_pu: tuple[float, float] = (0.9, 1.1)
     voltage_mostly: float = 0.95
     frequency_band_hz: float = 0.5
@@ -48,6 +49,9 @@ class QualityLimits:
     max_gap_s: float = 300.0
     max_seq_gap: int = 300
     scada_max_gap_s: float = 600.0
+    # |P| ≤ V·I per phase, up to this share of V·I plus an absolute allowance (the meters' noise).
+    phase_power_tolerance: float = 0.02
+    phase_power_tolerance_kw: float = 0.05
 
 
 def contract_suite(name: str, spec: RecordSpec) -> SuiteSpec:
@@ -140,6 +144,44 @@ def prepare_scada(frame: pd.DataFrame, limits: QualityLimits | None = None) -> p
                           zero_run=zero.where(ordered["element_type"] == "load"))
 
 
+def prepare_phases(frame: pd.DataFrame, limits: QualityLimits | None = None) -> pd.DataFrame:
+    """Adds, per phase x: `vm_x_pu` and `p_excess_x_kw`, how far |P| exceeds V·I (kW) beyond
+    the relative tolerance: physics says it never does, noise aside."""
+    limits = limits or QualityLimits()
+    derived = {}
+    for x in "abc":
+        v, i = frame[f"v_{x}_v"], frame[f"i_{x}_a"]
+        derived[f"vm_{x}_pu"] = v / limits.nominal_voltage_v
+        derived[f"p_excess_{x}_kw"] = frame[f"p_{x}_kw"].abs() - v * i / 1000.0 * (1 + limits.phase_power_tolerance)
+    return frame.assign(**derived)
+
+
+def band_expectations(limits: QualityLimits, voltage_columns: tuple[str, ...],
+                      band_pu: tuple[float, float] | None = None) -> list:
+    """Voltage (pu) within the band (the AMI one unless given) and frequency within the nominal ±
+    band, each `mostly`: a sag is data, not an error."""
+    e = load_gx().expectations
+    lo, hi = band_pu or limits.voltage_band_pu
+    f0, df = limits.nominal_frequency_hz, limits.frequency_band_hz
+    return [*(e.ExpectColumnValuesToBeBetween(column=c, min_value=lo, max_value=hi, mostly=limits.voltage_mostly)
+              for c in voltage_columns),
+            e.ExpectColumnValuesToBeBetween(column="freq_hz", min_value=f0 - df, max_value=f0 + df,
+                                            mostly=limits.frequency_mostly)]
+
+
+def phase_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
+    """The contract, the voltage and frequency bands, |P| ≤ |V·I| per phase and one row per point and time."""
+    e = load_gx().expectations
+    return SuiteSpec("phase_measurements", [
+        *contract_expectations(spec),
+        *band_expectations(limits, tuple(f"vm_{x}_pu" for x in "abc")),
+        *(e.ExpectColumnValuesToBeBetween(column=f"p_excess_{x}_kw", max_value=limits.phase_power_tolerance_kw)
+          for x in "abc"),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["point_kind", "point_id", "ts"]),
+        e.ExpectTableRowCountToBeBetween(min_value=1),
+    ])
+
+
 def stuck_expectations(limits: QualityLimits, columns: tuple[str, ...]) -> list:
     """Runs shorter than `flatline_readings`, `mostly` so a brief real plateau passes."""
     e = load_gx().expectations
@@ -157,13 +199,9 @@ def ami_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
     e = load_gx().expectations
     critical = ("event_ts", "meter_id", "pole_id", "seq", "voltage_v", "power_kw")
     expectations = contract_expectations(spec, critical + ("current_a", "reactive_kvar", "freq_hz"))
-    lo, hi = limits.voltage_band_pu
-    f0, df = limits.nominal_frequency_hz, limits.frequency_band_hz
     expectations += [
         e.ExpectColumnValuesToNotBeNull(column="bus_id"),  # every meter is in the asset model
-        e.ExpectColumnValuesToBeBetween(column="vm_pu", min_value=lo, max_value=hi, mostly=limits.voltage_mostly),
-        e.ExpectColumnValuesToBeBetween(column="freq_hz", min_value=f0 - df, max_value=f0 + df,
-                                        mostly=limits.frequency_mostly),
+        *band_expectations(limits, ("vm_pu",)),
         e.ExpectColumnValuesToBeBetween(column="power_factor", min_value=-1.0, max_value=1.0),
         e.ExpectColumnValuesToBeBetween(column="seq_step", min_value=1, max_value=limits.max_seq_gap),
         e.ExpectCompoundColumnsToBeUnique(column_list=["meter_id", "seq"]),
@@ -179,12 +217,8 @@ def ami_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
 
 def scada_suite(spec: RecordSpec, limits: QualityLimits) -> SuiteSpec:
     e = load_gx().expectations
-    lo, hi = limits.scada_voltage_band_pu
-    f0, df = limits.nominal_frequency_hz, limits.frequency_band_hz
     return SuiteSpec("scada_measurements", [*contract_expectations(spec),
-        e.ExpectColumnValuesToBeBetween(column="vm_pu", min_value=lo, max_value=hi, mostly=limits.voltage_mostly),
-        e.ExpectColumnValuesToBeBetween(column="freq_hz", min_value=f0 - df, max_value=f0 + df,
-                                        mostly=limits.frequency_mostly),
+        *band_expectations(limits, ("vm_pu",), limits.scada_voltage_band_pu),
         e.ExpectCompoundColumnsToBeUnique(column_list=["element_type", "element_id", "ts"]),
         e.ExpectTableRowCountToBeBetween(min_value=1),
         *stuck_expectations(limits, ("flatline_run", "zero_run")),

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -20,12 +21,15 @@ import yaml
 
 from data_engineering.analytics.rollups import refresh_rollups
 from data_engineering.analytics.sags import detect_sags
+from data_engineering.contracts.spec import stored_arrow_schema
 from data_engineering.contracts.telemetry import telemetry_sources
 from data_engineering.embedded.postgres import PostgresServer
-from data_engineering.simulation.engine import Disturbance
+from data_engineering.simulation.engine import Disturbance, utc
+from data_engineering.simulation.faults import Fault, fault_labels
 from data_engineering.simulation.history import scada_history, to_parquet
 from data_engineering.storage.backfill import backfill
 from data_engineering.storage.database import Database
+from data_engineering.storage.faults import write_fault_labels
 from data_engineering.storage.migrations import migrate
 from tests.analytics.conftest import START, fleet, load
 from tests.api.conftest import store_solved_execution
@@ -73,6 +77,7 @@ def db(pg_server: PostgresServer) -> Iterator[Database]:
     received = pa.array([START] * scada.num_rows, pa.timestamp("us", tz="UTC"))
     backfill(database, telemetry_sources()["scada"], [scada.append_column("received_ts", received)])
     store_solved_execution(database)
+    store_phases_and_faults(database)
     with database.transaction() as conn:
         for table in ("weather_observations", "market_prices"):
             conn.execute("SELECT lascopf_ensure_partitions(%s, %s, %s)", (table, FROM, TO))
@@ -96,6 +101,19 @@ def db(pg_server: PostgresServer) -> Iterator[Database]:
         conn.execute("INSERT INTO dr_baselines VALUES ('p-00000', %s, 150, 4.2, 5)", (TO.date(),))
     yield database
     pg_server.drop_database(name)
+
+
+def store_phases_and_faults(db: Database) -> None:
+    """Two minutes of the phase stream with an unbalance injected, and its label."""
+    unbalance = Fault("phase_unbalance", "transformer", "xf-p-00000", 30.0, 60.0, 0.05, phase="A")
+    sim = fleet(n_meters=12, duration_s=120, faults=(unbalance,))
+    source = telemetry_sources()["phases"]
+    records = [r | {"ts": utc(r["ts"]), "received_ts": START} for _, batch in sim.run() for d in batch
+               if d.topic == source.topic for r in orjson.loads(d.value)["measurements"]]
+    schema = pa.schema([f for f in stored_arrow_schema(source) if f.name != "ingest_batch"])
+    backfill(db, source, [pa.Table.from_pylist(records, schema)])
+    with db.transaction() as conn:
+        write_fault_labels(conn, fault_labels(sim.report.faults, START, sim.config.seed))
 
 
 def variables(db: Database) -> dict[str, str]:

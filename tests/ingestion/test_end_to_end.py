@@ -31,8 +31,11 @@ def test_two_meters_two_minutes_exact_counts_and_lake_equals_rows(database, kafk
     rows = stored(database, "SELECT * FROM ami_readings ORDER BY meter_id, seq")
     assert len(rows) == 240
     assert rows.groupby("meter_id").seq.apply(list).to_dict() == {m: list(range(120)) for m in ("m-000000", "m-000001")}
-    assert stats.records == 240 + report.scada_records + report.weather_records
+    assert stats.records == 240 + report.scada_records + report.weather_records + report.phase_records
     assert stored(database, "SELECT count(*) AS n FROM scada_measurements").n[0] == report.scada_records
+    phases = stored(database, "SELECT point_kind, is_simulation FROM phase_measurements")
+    assert len(phases) == report.phase_records == 24 * 2 and phases.is_simulation.all()  # a transformer, a head
+    assert lake_table(lake, "phases").num_rows == report.phase_records
     assert stored(database, "SELECT count(*) AS n FROM weather_observations").n[0] == report.weather_records
     assert stored(database, "SELECT count(*) AS n FROM dead_letters").n[0] == 0
     assert worker.metrics.value("lascopf_ingest_records_total", source="ami") == 240

@@ -41,9 +41,13 @@ def test_simulate_lands_history_and_continues_seq(database, kafka_bootstrap, s3_
     run_worker(kafka_bootstrap, prefix, database, lake)
     first_max = stored(database, "SELECT meter_id, max(seq) AS seq FROM ami_readings GROUP BY meter_id")
 
-    second = runner.invoke(app, [*common, "--start", (START + timedelta(minutes=1)).isoformat()])
+    second = runner.invoke(app, [*common, "--start", (START + timedelta(minutes=1)).isoformat(), "--faults", "600"])
     assert second.exit_code == 0, second.output
     run_worker(kafka_bootstrap, prefix, database, lake)
+    labels = stored(database, "SELECT start_ts, is_simulation FROM fault_labels")
+    assert len(labels) > 0 and labels.is_simulation.all() and (labels.start_ts >= START + timedelta(minutes=1)).all()
+    phases = stored(database, "SELECT is_simulation FROM phase_measurements")
+    assert len(phases) > 0 and phases.is_simulation.all()
     seqs = stored(database, "SELECT meter_id, event_ts, seq FROM ami_readings ORDER BY meter_id, event_ts")
     later = seqs[seqs.event_ts >= START + timedelta(minutes=1)].groupby("meter_id")["seq"].min()
     assert len(first_max) == 8 and len(later) == 8
