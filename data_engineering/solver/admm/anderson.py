@@ -1,0 +1,53 @@
+"""Safeguarded Anderson acceleration of a fixed-point iteration w ← T(w) (type II, Walker & Ni 2011).
+
+Where ramps bind, consensus ADMM drifts: the copies agree (primal residual ~0) while the consensus
+moves along the binding ramps by a nearly constant step ~ price gap / ρ, for hundreds of iterations.
+Near the solution the ADMM map is affine (the active sets settle), and for an affine map a mix of
+the last few iterates that cancels their residuals jumps to the fixed point. The mix is kept only
+while it pays: a step from an accelerated point whose residual is larger than the residual it
+started from is dropped for the plain step it replaced, and the memory is cleared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MEMORY = 10
+REGULARIZATION = 1e-10  # relative Tikhonov term of the least-squares mix
+
+
+class Anderson:
+    def __init__(self, memory: int = MEMORY) -> None:
+        self.memory = memory
+        self.reset()
+
+    def reset(self) -> None:
+        self.inputs: list[np.ndarray] = []
+        self.outputs: list[np.ndarray] = []
+        self.fallback: np.ndarray | None = None  # the plain step an accelerated point replaced ...
+        self.fallback_norm = np.inf  # ... and the residual of the point it came from
+
+    def step(self, w: np.ndarray, tw: np.ndarray) -> np.ndarray:
+        """Given w and T(w), the next point of the iteration."""
+        if self.inputs and w.shape != self.inputs[-1].shape:  # copies were added
+            self.reset()
+        norm = float(np.linalg.norm(tw - w))
+        if self.fallback is not None and norm > self.fallback_norm:
+            fallback = self.fallback
+            self.reset()
+            return fallback
+        self.inputs, self.outputs = [*self.inputs, w][-self.memory - 1:], [*self.outputs, tw][-self.memory - 1:]
+        if len(self.inputs) < 2:
+            self.fallback = None
+            return tw
+        residuals = np.array(self.outputs) - np.array(self.inputs)
+        d_res, d_out = np.diff(residuals, axis=0), np.diff(np.array(self.outputs), axis=0)
+        gram = d_res @ d_res.T
+        gram += REGULARIZATION * max(float(np.trace(gram)), 1e-300) * np.eye(len(gram))
+        try:
+            gamma = np.linalg.solve(gram, d_res @ residuals[-1])
+        except np.linalg.LinAlgError:
+            self.reset()
+            return tw
+        self.fallback, self.fallback_norm = tw, norm
+        return tw - gamma @ d_out
