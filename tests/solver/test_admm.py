@@ -126,8 +126,10 @@ def test_ramps_from_p0_are_solved_inside_the_single_interval_subproblem() -> Non
 
 
 def test_admm_converges_where_ramps_bind_over_the_horizon() -> None:
-    case = scaled_ramps(select(load_case("pglib_opf_case57_ieee", 24), "none")[0], 0.2)
+    case = scaled_ramps(select(load_case("pglib_opf_case89_pegase", 24), "none")[0], 0.2)
     reference = solve_lascopf(case, SolveOptions(method="centralized"))
+    steps = np.abs(np.diff(reference.dispatch_mw, axis=0))
+    assert (np.isclose(steps, case.generators.ramp_up_mw, atol=1e-4) & (steps > 1e-3)).sum() >= 20  # between intervals
     result = solve_lascopf(case, SolveOptions(method="admm"))
     assert_matches(result, reference)
     assert result.iterations <= 300
