@@ -5,7 +5,10 @@ moves along the binding ramps by a nearly constant step ~ price gap / ρ, for hu
 Near the solution the ADMM map is affine (the active sets settle), and for an affine map a mix of
 the last few iterates that cancels their residuals jumps to the fixed point. The mix is kept only
 while it pays: a step from an accelerated point whose residual is larger than the residual it
-started from is dropped for the plain step it replaced, and the memory is cleared.
+started from is dropped for the plain step it replaced, and the memory is cleared; a mix of nearly
+parallel residuals (an ill-conditioned least-squares problem) that would jump further than
+MAX_STRIDE residuals from the plain step is not taken at all — such a point can send the prox
+targets of the subproblems to absurd values before the check above sees it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 
 MEMORY = 10
 REGULARIZATION = 1e-10  # relative Tikhonov term of the least-squares mix
+MAX_STRIDE = 10.0  # an accelerated point lies within this many residuals of the plain step
 
 
 class Anderson:
@@ -49,5 +53,9 @@ class Anderson:
         except np.linalg.LinAlgError:
             self.reset()
             return tw
+        correction = gamma @ d_out
+        if not np.isfinite(correction).all() or np.linalg.norm(correction) > MAX_STRIDE * norm:
+            self.fallback = None
+            return tw
         self.fallback, self.fallback_norm = tw, norm
-        return tw - gamma @ d_out
+        return tw - correction
