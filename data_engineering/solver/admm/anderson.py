@@ -1,14 +1,15 @@
 """Safeguarded Anderson acceleration of a fixed-point iteration w ← T(w) (type II, Walker & Ni 2011).
 
-Where ramps bind, consensus ADMM drifts: the copies agree (primal residual ~0) while the consensus
-moves along the binding ramps by a nearly constant step ~ price gap / ρ, for hundreds of iterations.
-Near the solution the ADMM map is affine (the active sets settle), and for an affine map a mix of
-the last few iterates that cancels their residuals jumps to the fixed point. The mix is kept only
-while it pays: a step from an accelerated point whose residual is larger than the residual it
-started from is dropped for the plain step it replaced, and the memory is cleared; a mix of nearly
-parallel residuals (an ill-conditioned least-squares problem) that would jump further than
-MAX_STRIDE residuals from the plain step is not taken at all — such a point can send the prox
-targets of the subproblems to absurd values before the check above sees it.
+One ADMM iteration maps (consensus, multipliers) to the next; where ramps bind, its tail converges
+linearly but slowly (the ramp prices are learnt through the multipliers, ρ × disagreement per
+iteration). Near the solution the map is nearly affine (the active sets settle), and a mix of the
+last few iterates that cancels their residuals lands much closer to the fixed point: on the 118-
+and 300-bus cases with ramps ×0.5 and ×0.2, 30–50 % fewer iterations. The mix is kept only while it
+pays: a step from an accelerated point whose residual is larger than the residual it started from
+is dropped for the plain step it replaced, and the memory is cleared. A mix of nearly parallel
+residuals (an ill-conditioned least-squares problem) that would land further than MAX_STRIDE
+residuals from the plain step is not taken at all: such a point can send the subproblems' prox
+targets to absurd values (1e12 MW on the 57-bus case) before that check sees it.
 """
 
 from __future__ import annotations
