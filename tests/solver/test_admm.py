@@ -104,3 +104,48 @@ def test_unreachable_ramps_are_reported_infeasible_by_both_methods(paper5_secure
         result = solve_lascopf(stuck, SolveOptions(method=method))
         assert result.status == "infeasible", method
         assert "infeasible without contingencies" in result.message
+
+
+def scaled_ramps(case: Case, factor: float) -> Case:
+    from dataclasses import replace
+
+    g = case.generators
+    return replace(case, generators=replace(g, ramp_up_mw=g.ramp_up_mw * factor, ramp_down_mw=g.ramp_down_mw * factor))
+
+
+def test_ramps_from_p0_are_solved_inside_the_single_interval_subproblem() -> None:
+    """With one interval the ramps from P0 are local bounds: the subproblem is the whole problem."""
+    case = scaled_ramps(select(load_case("pglib_opf_case118_ieee", 1), "none")[0], 0.2)
+    reference = solve_lascopf(case, SolveOptions(method="centralized"))
+    g = case.generators
+    step = reference.dispatch_mw[0] - g.p0_mw
+    assert (np.isclose(step, g.ramp_up_mw) | np.isclose(step, -g.ramp_down_mw)).sum() >= 10  # ramps bind
+    result = solve_lascopf(case, SolveOptions(method="admm"))
+    assert_matches(result, reference)
+    assert result.iterations <= 2
+
+
+def test_admm_converges_where_ramps_bind_over_the_horizon() -> None:
+    case = scaled_ramps(select(load_case("pglib_opf_case89_pegase", 24), "none")[0], 0.2)
+    reference = solve_lascopf(case, SolveOptions(method="centralized"))
+    steps = np.abs(np.diff(reference.dispatch_mw, axis=0))
+    assert (np.isclose(steps, case.generators.ramp_up_mw, atol=1e-4) & (steps > 1e-3)).sum() >= 20  # between intervals
+    result = solve_lascopf(case, SolveOptions(method="admm"))
+    assert_matches(result, reference)
+    assert result.iterations <= 300
+
+
+def test_the_penalty_keeps_adapting_late_but_ever_more_rarely() -> None:
+    from data_engineering.solver.admm.coordinator import ResidualBalancing
+
+    rule = ResidualBalancing(SolveOptions())
+    rho, changes = 1.0, []
+    for k in range(1, 20_001):
+        primal, dual = (1.0, 0.0) if rho <= 1.0 else (0.0, 1.0)  # unbalanced at every check
+        new = rule.update(k, primal, dual, rho)
+        if new != rho:
+            changes.append(k)
+        rho = new
+    assert changes[-1] > 10_000  # never frozen short of convergence
+    gaps = np.diff(changes)
+    assert gaps[0] == 5 and gaps[-1] > 100  # but the interval between changes grows

@@ -6,9 +6,13 @@ limits; per interval and contingency, a copy that must survive that outage (`dec
 dispatch), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
 step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
 move by the disagreement. Warm start: every interval's own optimum. Contingencies get a copy only
-once the trajectory violates them (screening, re-run every `screen_every` iterations). The penalty ρ
-follows residual balancing. The answer is the cost-carrying copies, accepted only when the
-residuals are within tolerance *and* the full constraint check (`verify`) passes.
+once the trajectory violates them (screening, re-run every `screen_every` iterations). The answer
+is the cost-carrying copies, accepted only when the residuals are within tolerance *and* the full
+constraint check (`verify`) passes.
+
+Where ramps bind, the interval copies already hold the ranges the ramps leave them
+(`ramps.reachable`), the iteration is Anderson-accelerated (`anderson`) and ρ keeps adapting
+(`ResidualBalancing`): with the ramps in the projection alone, ADMM drifted along binding ramps.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from data_engineering.solver.admm.anderson import Anderson
 from data_engineering.solver.admm.executor import Executor, Key, make_executor
 from data_engineering.solver.admm.ramps import RampFailed, RampInfeasible, RampProjection
 from data_engineering.solver.admm.subproblem import Report, SubproblemFailed, SubproblemInfeasible, SubproblemSpec
@@ -31,9 +36,38 @@ from data_engineering.solver.verify import verify
 log = logging.getLogger(__name__)
 
 RHO_STEP = 2.0
-ADAPT_EVERY = 5  # iterations between penalty updates ...
-MAX_RHO_UPDATES = 30  # ... and at most this many, so the iteration settles (no limit cycles in ρ)
 RHO_RANGE = (1e-4, 1e6)
+
+
+class ResidualBalancing:
+    """The penalty rule, residual balancing in MW: every `interval` iterations ρ doubles when the
+    copies' disagreement (primal residual) is more than `balance_ratio` times the consensus's last
+    move (dual residual / ρ) and halves in the opposite case, where the copies agree but the
+    consensus still travels — the drift along binding ramps, whose speed is ~ price gap / ρ.
+    The rule never stops: a cap on the changes froze ρ and left that drift running for thousands of
+    iterations above the dual tolerance. Instead, after every `changes_per_doubling` changes the
+    interval doubles, so ρ changes ever more rarely and cannot cycle quickly."""
+
+    def __init__(self, options: SolveOptions, every: int = 5, changes_per_doubling: int = 20) -> None:
+        self.active, self.ratio = options.residual_balancing, options.balance_ratio
+        self.every, self.changes_per_doubling = every, changes_per_doubling
+        self.changes, self.next_check = 0, every
+
+    @property
+    def interval(self) -> int:
+        return self.every * 2 ** (self.changes // self.changes_per_doubling)
+
+    def update(self, k: int, primal: float, dual: float, rho: float) -> float:
+        """ρ for the iterations after `k`, given its residuals."""
+        if not self.active or k < self.next_check:
+            return rho
+        move = dual / rho
+        new_rho = rho * RHO_STEP if primal > self.ratio * move else (
+            rho / RHO_STEP if move > self.ratio * primal else rho)
+        new_rho = float(np.clip(new_rho, *RHO_RANGE))
+        self.changes += new_rho != rho
+        self.next_check = k + self.interval
+        return new_rho
 
 
 @dataclass
@@ -87,6 +121,18 @@ class Consensus:
             residual = max(residual, float(np.abs(gap).max()))
         return residual
 
+    def state(self) -> np.ndarray:
+        """(z, u) as one vector: the point of the ADMM fixed-point iteration."""
+        return np.concatenate([self.z.ravel(), *(u.ravel() for u in self.u.values())])
+
+    def set_state(self, w: np.ndarray) -> None:
+        w = w.copy()  # the multipliers are updated in place; `w` may be held by the accelerator
+        self.z = w[: self.z.size].reshape(self.z.shape)
+        offset = self.z.size
+        for key, u in self.u.items():
+            self.u[key] = w[offset: offset + u.size]
+            offset += u.size
+
     def scale_u(self, factor: float) -> None:
         for key in self.u:
             self.u[key] *= factor
@@ -126,10 +172,11 @@ def _screen(model: Model, consensus: Consensus, executor: Executor, tol_mw: floa
 
 def solve_admm(model: Model, options: SolveOptions,
                progress: Callable[[IterationRecord], None] | None = None) -> AdmmOutcome:
-    rho = rho0 = options.rho or initial_rho(model)
-    rho_updates = 0
+    rho = options.rho or initial_rho(model)
+    penalty = ResidualBalancing(options)
     executor = make_executor(model, options.feasibility_tol_mw, options.workers, options.dask_address)
     consensus = Consensus(model)
+    anderson = Anderson()
     history: list[IterationRecord] = []
     per_scenario = _per_scenario(model, options)
     try:
@@ -141,6 +188,7 @@ def solve_admm(model: Model, options: SolveOptions,
         for k in range(1, options.max_iterations + 1):
             if per_scenario and (k == 1 or k % options.screen_every == 0):
                 _screen(model, consensus, executor, options.feasibility_tol_mw)
+            w = consensus.state()
             consensus.copies.update(executor.solve(consensus.targets(), rho))
             dual = rho * consensus.update_z()
             primal = consensus.update_u()
@@ -158,14 +206,12 @@ def solve_admm(model: Model, options: SolveOptions,
                     return AdmmOutcome("optimal", f"converged in {k} iterations", x, xs, k, history, prices, binding)
             if _stalled(history, options):
                 break
-            if options.residual_balancing and k % ADAPT_EVERY == 0 and rho_updates < MAX_RHO_UPDATES:
-                scaled = dual / rho0  # the dual residual as MW at the initial penalty
-                new_rho = rho * RHO_STEP if primal > options.balance_ratio * scaled else (
-                    rho / RHO_STEP if scaled > options.balance_ratio * primal else rho)
-                new_rho = float(np.clip(new_rho, *RHO_RANGE))
-                if new_rho != rho:
-                    consensus.scale_u(rho / new_rho)
-                    rho, rho_updates = new_rho, rho_updates + 1
+            consensus.set_state(anderson.step(w, consensus.state()))
+            new_rho = penalty.update(k, primal, dual, rho)
+            if new_rho != rho:
+                anderson.reset()
+                consensus.scale_u(rho / new_rho)
+                rho = new_rho
         last = history[-1]
         return AdmmOutcome("not_converged", f"residuals {last.primal_residual_mw:.3g} MW / "
                            f"{last.dual_residual:.3g} $/MWh after {last.iteration} iterations",

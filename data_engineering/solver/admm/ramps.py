@@ -1,9 +1,12 @@
 """The look-ahead coordinator's step: the consensus dispatch, projected onto the ramp limits.
 
 Given the copies (and scaled multipliers) of every interval, the consensus trajectory Z minimises
-Σ_t Σ_copies ‖x + u − Z_t‖² over device bounds and ramps from P0 — the coupling between
-neighbouring intervals lives here and nowhere else. The problem separates by device: one small
-chain QP (T variables) per ramp-limited device, a clip for the others.
+Σ_t Σ_copies ‖x + u − Z_t‖² over device bounds and ramps from P0. The problem separates by device:
+one small chain QP (T variables) per ramp-limited device, a clip for the others.
+
+What the ramps imply for one interval alone is exact and local, so it goes into the subproblems
+(`reachable`): the range each device can reach from P0 and still leave within the later intervals'
+bounds. With one interval that is the whole ramp constraint, and the subproblem is the problem.
 """
 
 from __future__ import annotations
@@ -19,6 +22,26 @@ def _chain(model: Model, d: int) -> DenseQP:
     qp = DenseQP(np.zeros(T), np.ones(T), model.lower[:, d], model.upper[:, d])
     qp.add_rows(*model.ramp_chain(d))
     return qp
+
+
+def reachable(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) bounds each device keeps in every ramp-feasible trajectory: the device bounds propagated
+    along its ramp chain forward (from P0) and back. On a chain one pass each way is exact. A device
+    whose bounds cross keeps its own: the projection reports it infeasible with its name."""
+    lower, upper = model.lower.copy(), model.upper.copy()
+    for d in model.ramp_limited:
+        steps, row_lower, row_upper = model.ramp_chain(int(d))
+        lo, hi = lower[:, d].copy(), upper[:, d].copy()
+        rows = [(int(np.argmax(row)), row_lower[r], row_upper[r]) for r, row in enumerate(steps)]
+        for t, down, up in rows:  # forward: x_t − x_{t−1} ∈ [down, up], x_{−1} folded into the P0 row
+            before = (lo[t - 1], hi[t - 1]) if t > 0 else (0.0, 0.0)
+            lo[t], hi[t] = max(lo[t], before[0] + down), min(hi[t], before[1] + up)
+        for t, down, up in reversed(rows):
+            if t > 0:
+                lo[t - 1], hi[t - 1] = max(lo[t - 1], lo[t] - up), min(hi[t - 1], hi[t] - down)
+        if (lo <= hi + 1e-9).all():
+            lower[:, d], upper[:, d] = lo, np.maximum(lo, hi)
+    return lower, upper
 
 
 class RampProjection:

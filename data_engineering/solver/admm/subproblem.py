@@ -2,9 +2,10 @@
 
 An interval block owns the interval's cost; a scenario block (one contingency at one interval)
 only keeps its copy feasible for its outage. Both minimise their part plus the proximal term
-ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the balance, device bounds and the
-security limits of their scenarios (`ScreenedLimits`: in corrective mode a scenario's dispatch of
-its own, within corrective ramps of the copy). Limits are screened inside: solve, add the violated
+ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the balance, the device bounds the
+ramps leave reachable in the interval (`ramps.reachable`: from P0 exactly) and the security
+limits of their scenarios (`ScreenedLimits`: in corrective mode a scenario's dispatch of its own,
+within corrective ramps of the copy). Limits are screened inside: solve, add the violated
 rows, re-solve — so every copy a subproblem returns is exactly feasible for its own scenarios.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data_engineering.solver.admm.ramps import reachable
 from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP
@@ -55,12 +57,14 @@ class SubproblemFailed(SubproblemInfeasible):
 
 
 class Subproblem:
-    def __init__(self, model: Model, spec: SubproblemSpec, tol_mw: float) -> None:
+    def __init__(self, model: Model, spec: SubproblemSpec, tol_mw: float,
+                 bounds: tuple[np.ndarray, np.ndarray]) -> None:
+        """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones."""
         self.model, self.spec, self.tol_mw = model, spec, tol_mw
         t, d = spec.t, model.n_devices
         self._cost = model.c1 if spec.carries_cost else np.zeros(d)
         self._hessian = 2.0 * model.c2 if spec.carries_cost else np.zeros(d)
-        self.qp = DenseQP(self._cost, self._hessian, model.lower[t], model.upper[t])
+        self.qp = DenseQP(self._cost, self._hessian, bounds[0][t], bounds[1][t])
         total = model.demand[t].sum()
         self.qp.add_rows(np.ones((1, d)), [total], [total])
         self.limits = ScreenedLimits(model, self.qp, np.array([t]), np.array(spec.scenarios),
@@ -107,11 +111,12 @@ class Shard:
 
     def __init__(self, model: Model, tol_mw: float) -> None:
         self.model, self.tol_mw = model, tol_mw
+        self.bounds = reachable(model)
         self.subproblems: dict[tuple[int, int], Subproblem] = {}
 
     def add(self, specs: list[SubproblemSpec]) -> int:
         for spec in specs:
-            self.subproblems[spec.key] = Subproblem(self.model, spec, self.tol_mw)
+            self.subproblems[spec.key] = Subproblem(self.model, spec, self.tol_mw, self.bounds)
         return len(self.subproblems)
 
     def solve(self, targets: dict[tuple[int, int], np.ndarray | None], rho: float) -> dict[tuple[int, int], np.ndarray]:
