@@ -33,7 +33,7 @@ import numpy as np
 
 from data_engineering.solver.case import Case
 from data_engineering.solver.contingencies import base_refusal, islanded_buses, refusal
-from data_engineering.solver.network import Network, build_network
+from data_engineering.solver.network import Bridges, Network, build_network
 from data_engineering.solver.options import SolveOptions
 
 SCREEN_CELLS = 4_000_000  # ~32 MB per float array while screening overloads in scenario blocks
@@ -153,6 +153,16 @@ class Model:
                               trajectory_lower=None, trajectory_upper=None), shift)
                      for demand, lower, upper, shift in zip(demands, self.trajectory_lower, self.trajectory_upper,
                                                             self.shifts, strict=True))
+
+    def alone(self, t: int) -> Model:
+        """Interval t on its own, without ramps (none from P0 either): a relaxation of this model, so
+        its infeasibility proves this model's — the cheap first test of a diagnosis."""
+        one = slice(t, t + 1)
+        band = {} if self.deviation is None else {
+            "deviation": self.deviation[:, one], "trajectory_lower": self.trajectory_lower[:, one],
+            "trajectory_upper": self.trajectory_upper[:, one]}
+        return replace(self, demand=self.demand[one], lower=self.lower[one], upper=self.upper[one],
+                       p0=np.full_like(self.p0, np.nan), **band)
 
     def security_rows(self, t: int, s: int, elements: np.ndarray) -> Rows:
         """Rows of the security limits `elements` of (t, s): over the base dispatch (preventive, and
@@ -346,8 +356,9 @@ def build_model(case: Case, options: SolveOptions) -> Model:
     outages = np.array([-1] + [c.branch for c in case.contingencies], dtype=int)
     island = np.zeros((S, case.buses.n), dtype=bool)
     lost = np.zeros((S, D), dtype=bool)
+    bridges = Bridges(case)
     for s, c in enumerate(case.contingencies, start=1):
-        island[s] = islanded_buses(case, c)
+        island[s] = islanded_buses(case, c, bridges)
         lost[s] = island[s][bus]
         if c.is_generator:
             lost[s, c.generator] = True
