@@ -189,10 +189,15 @@ class Model:
         limit = self.rating(s)[branches]
         offset, sens = ptdf @ self.demand[t], ptdf.copy()
         if not (self.corrective and s > 0):
+            # Built only where something is lost or cut off: a plain branch outage (most of them)
+            # skips the (rows × D) and (rows × N) products, and no D × D identity is ever formed.
             pickup = a @ part  # flow per MW of imbalance picked up
-            a = a * ~lost + np.outer(pickup, lost)
-            offset, sens = offset + pickup * unserved, sens + np.outer(pickup, cut)
-            response = (np.eye(self.n_devices) * ~lost + np.outer(part, lost))[units]
+            if lost.any():
+                a[:, lost] = pickup[:, None]
+            if cut.any():
+                offset, sens = offset + pickup * unserved, sens + np.outer(pickup, cut)
+            response = np.outer(part[units], lost)
+            response[np.arange(len(units)), units] += ~lost[units]
             shift = part[units] * unserved
             a = np.vstack([a, response])
             lower = np.r_[offset - limit, self.lower[t, units] + shift]
@@ -300,6 +305,26 @@ class Model:
         lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
         units = np.where(self.lost[scenarios][None], -np.inf, np.maximum(lower - xs, xs - upper))
         return np.concatenate([np.abs(flows) - rating[None], units], axis=2)
+
+    def violations(self, x: np.ndarray, intervals: np.ndarray, scenarios: np.ndarray, xs: np.ndarray, tol_mw: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The elements `overloads` finds beyond `tol_mw`, as (interval position, scenario position,
+        element) and their excess: what screening needs, without the dense (T, S', L + D) float array
+        and its passes (on a grid-scale case most of the screening time). Under a load band, from
+        `overloads` itself."""
+        if self.deviation is not None:
+            over = self.overloads(x, intervals, scenarios, xs)
+            i, j, element = np.nonzero(over > tol_mw)
+            return i, j, element, over[i, j, element]
+        flows = np.abs(self.scenario_flows(x, xs, intervals, scenarios))
+        rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
+        i, j, branch = np.nonzero(flows > rating + tol_mw)
+        lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
+        outside = ((xs < lower - tol_mw) | (xs > upper + tol_mw)) & ~self.lost[scenarios][None]
+        ui, uj, unit = np.nonzero(outside)
+        units = np.maximum(lower[ui, 0, unit] - xs[ui, uj, unit], xs[ui, uj, unit] - upper[ui, 0, unit])
+        return (np.r_[i, ui], np.r_[j, uj], np.r_[branch, unit + self.case.branches.n],
+                np.r_[flows[i, j, branch] - rating[j, branch], units])
 
     def reach_excess(self, x: np.ndarray, xs: np.ndarray, scenarios: np.ndarray) -> np.ndarray:
         """(T, S', D) MW by which scenario dispatches move beyond the corrective ramps of the base

@@ -39,21 +39,25 @@ class ScreenedLimits:
     def priced(self) -> list[PricedRows]:
         return [*self.security, *self.balances]
 
-    def dispatch(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Base dispatch (T', D) and scenario dispatches (T', S', D) of the QP solution `v`."""
+    def dispatch(self, v: np.ndarray, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Base dispatch (T', D) and scenario dispatches (T', S', D) of the QP solution `v`, for the
+        scenarios at `positions` (default all: on a grid-scale case that array is gigabytes)."""
+        positions = np.arange(len(self.scenarios)) if positions is None else positions
         x = np.vstack([v[self.base_columns(int(t))] for t in self.intervals])
-        xs = self.model.response(x, self.scenarios, self.intervals)
+        xs = self.model.response(x, self.scenarios[positions], self.intervals)
         for (t, s), (devices, columns) in self.blocks.items():
-            xs[self._i(t), self._j(s)] = 0.0
-            xs[self._i(t), self._j(s), devices] = v[columns]
+            j = np.flatnonzero(positions == self._j(s))
+            if len(j) and columns.max(initial=-1) < len(v):  # not a block added since `v`
+                xs[self._i(t), j[0]] = 0.0
+                xs[self._i(t), j[0], devices] = v[columns]
         return x, xs
 
     def screen(self, v: np.ndarray) -> int:
         """Add the limits (and corrective blocks) the solution `v` violates; how many were added."""
-        x, xs = self.dispatch(v)
         added, found = 0, []
         for chunk in self.model.scenario_chunks(len(self.intervals), len(self.scenarios)):
-            blocks, candidates = self._screen_block(x, xs[:, chunk], chunk)
+            x, xs = self.dispatch(v, chunk)
+            blocks, candidates = self._screen_block(x, xs, chunk)
             added += blocks
             found.append(self._worst(*candidates))
         i, j, element, _ = self._worst(*map(np.concatenate, zip(*found, strict=True)))
@@ -81,20 +85,21 @@ class ScreenedLimits:
         Adds the corrective blocks needed; returns how many, and the new violated limits as (interval
         position, scenario position, element, excess)."""
         model, scenarios = self.model, self.scenarios[chunk]
-        excess = model.overloads(x, self.intervals, scenarios, xs)
-        wanted = excess > self.tol_mw
+        i, j, element, excess = model.violations(x, self.intervals, scenarios, xs, self.tol_mw)
         added = 0
         if model.corrective:
-            reach = model.reach_excess(x, xs, scenarios)
-            needs = (wanted.any(axis=2) | (reach > self.tol_mw).any(axis=2)) & (scenarios > 0)[None]
-            for i, j in zip(*np.nonzero(needs), strict=True):
-                key = (int(self.intervals[i]), int(scenarios[j]))
+            needs = (model.reach_excess(x, xs, scenarios) > self.tol_mw).any(axis=2)
+            needs[i, j] = True
+            needs &= (scenarios > 0)[None]
+            for a, b in zip(*np.nonzero(needs), strict=True):
+                key = (int(self.intervals[a]), int(scenarios[b]))
                 if key not in self.blocks:
                     self._add_block(*key)
                     added += 1
-            wanted[:, scenarios > 0, model.case.branches.n:] = False
-        i, j, element = np.nonzero(wanted & ~self.present[:, chunk])
-        return added, (i, chunk[j], element, excess[i, j, element])
+            flows = (scenarios[j] == 0) | (element < model.case.branches.n)
+            i, j, element, excess = i[flows], j[flows], element[flows], excess[flows]
+        new = ~self.present[i, chunk[j], element]
+        return added, (i[new], chunk[j[new]], element[new], excess[new])
 
     def add_all(self) -> int:
         """Every finite limit (and, in corrective mode, every contingency's block): no screening."""
