@@ -251,20 +251,23 @@ class Model:
                  ) -> np.ndarray:
         """(T, S', D) preventive scenario dispatches of a (T, D) base dispatch: lost devices at 0, their
         output less the cut-off load picked up by the participation factors."""
-        lost = self.lost[scenarios]
-        imbalance = np.einsum("td,sd->ts", x, lost) - self.demand[intervals] @ self.island[scenarios].T
-        return x[:, None, :] * ~lost + imbalance[..., None] * self.participation[scenarios]
+        lost, part = self.lost[scenarios], self.participation[scenarios]
+        imbalance = x @ lost.T.astype(float) - self.demand[intervals] @ self.island[scenarios].T.astype(float)
+        xs = np.repeat(x[:, None, :], len(scenarios), axis=1)
+        moved = np.flatnonzero(lost.any(axis=1) | part.any(axis=1))  # a branch outage moves nothing
+        xs[:, moved] = x[:, None, :] * ~lost[moved] + imbalance[:, moved, None] * part[moved]
+        return xs
 
     def scenario_flows(self, x: np.ndarray, xs: np.ndarray, intervals: slice | np.ndarray = slice(None),
                        scenarios: np.ndarray | None = None) -> np.ndarray:
         """(T, S', L) flows in `scenarios` (default all) given the base dispatch (T, D) and the scenario
         dispatches (T, S', D); cut-off buses inject nothing."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
-        delta = xs - x[:, None, :]
-        changed = np.flatnonzero((np.abs(delta).max(axis=(0, 2), initial=0.0) > 0) | self.island[scenarios].any(axis=1))
+        changed = np.flatnonzero((xs != x[:, None, :]).any(axis=(0, 2)) | self.island[scenarios].any(axis=1))
         buses = np.zeros((self.n_devices, self.case.buses.n))
         buses[np.arange(self.n_devices), self.device_bus] = 1.0
-        moved = delta[:, changed] @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
+        delta = xs[:, changed] - x[:, None, :]
+        moved = delta @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
         return self.shifted_flows(self.network.branch_flows(self.injection(x, intervals)), scenarios, changed, moved)
 
     def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
@@ -279,7 +282,9 @@ class Model:
         shifted = shifted[~self.network.is_bridge(k[shifted])]
         if len(shifted):
             ks = k[shifted]
-            flows[:, shifted] += flows[:, shifted, ks][..., None] * self.network.lodf_columns(ks).T[None]
+            # a contiguous run (the usual case) is updated in place instead of through a fancy-index copy
+            run = slice(shifted[0], shifted[-1] + 1) if shifted[-1] - shifted[0] + 1 == len(shifted) else shifted
+            flows[:, run] += flows[:, shifted, ks][..., None] * self.network.lodf_columns(ks).T[None]
         return flows
 
     def overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None),
