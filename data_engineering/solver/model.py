@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 
 from data_engineering.solver.case import Case
 from data_engineering.solver.contingencies import base_refusal, islanded_buses, refusal
@@ -258,16 +259,22 @@ class Model:
         xs[:, moved] = x[:, None, :] * ~lost[moved] + imbalance[:, moved, None] * part[moved]
         return xs
 
+    @cached_property
+    def device_incidence(self) -> sp.csr_matrix:
+        """(D, N) sparse: 1 at each device's bus (a dense one is 400 MB on a 9241-bus case with shedding)."""
+        return sp.csr_matrix((np.ones(self.n_devices), (np.arange(self.n_devices), self.device_bus)),
+                             shape=(self.n_devices, self.case.buses.n))
+
     def scenario_flows(self, x: np.ndarray, xs: np.ndarray, intervals: slice | np.ndarray = slice(None),
                        scenarios: np.ndarray | None = None) -> np.ndarray:
         """(T, S', L) flows in `scenarios` (default all) given the base dispatch (T, D) and the scenario
         dispatches (T, S', D); cut-off buses inject nothing."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
         changed = np.flatnonzero((xs != x[:, None, :]).any(axis=(0, 2)) | self.island[scenarios].any(axis=1))
-        buses = np.zeros((self.n_devices, self.case.buses.n))
-        buses[np.arange(self.n_devices), self.device_bus] = 1.0
         delta = xs[:, changed] - x[:, None, :]
-        moved = delta @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
+        moved = (self.device_incidence.T @ delta.reshape(-1, self.n_devices).T).T.reshape(
+            *delta.shape[:2], self.case.buses.n)
+        moved += self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
         return self.shifted_flows(self.network.branch_flows(self.injection(x, intervals)), scenarios, changed, moved)
 
     def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
@@ -311,25 +318,28 @@ class Model:
         units = np.where(self.lost[scenarios][None], -np.inf, np.maximum(lower - xs, xs - upper))
         return np.concatenate([np.abs(flows) - rating[None], units], axis=2)
 
-    def violations(self, x: np.ndarray, intervals: np.ndarray, scenarios: np.ndarray, xs: np.ndarray, tol_mw: float
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def violations(self, x: np.ndarray, intervals: np.ndarray, scenarios: np.ndarray, xs: np.ndarray, tol_mw: float,
+                   loading: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The elements `overloads` finds beyond `tol_mw`, as (interval position, scenario position,
         element) and their excess: what screening needs, without the dense (T, S', L + D) float array
-        and its passes (on a grid-scale case most of the screening time). Under a load band, from
-        `overloads` itself."""
+        and its passes (on a grid-scale case most of the screening time). Last, per scenario: whether
+        a limit is violated or a flow beyond `loading` × its rating. Under a load band, from
+        `overloads` itself (every scenario counted as loaded)."""
         if self.deviation is not None:
             over = self.overloads(x, intervals, scenarios, xs)
             i, j, element = np.nonzero(over > tol_mw)
-            return i, j, element, over[i, j, element]
+            return i, j, element, over[i, j, element], np.ones(len(scenarios), dtype=bool)
         flows = np.abs(self.scenario_flows(x, xs, intervals, scenarios))
         rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
+        near = (flows > loading * rating).any(axis=(0, 2))
         i, j, branch = np.nonzero(flows > rating + tol_mw)
         lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
         outside = ((xs < lower - tol_mw) | (xs > upper + tol_mw)) & ~self.lost[scenarios][None]
         ui, uj, unit = np.nonzero(outside)
         units = np.maximum(lower[ui, 0, unit] - xs[ui, uj, unit], xs[ui, uj, unit] - upper[ui, 0, unit])
+        near[uj] = True
         return (np.r_[i, ui], np.r_[j, uj], np.r_[branch, unit + self.case.branches.n],
-                np.r_[flows[i, j, branch] - rating[j, branch], units])
+                np.r_[flows[i, j, branch] - rating[j, branch], units], near)
 
     def reach_excess(self, x: np.ndarray, xs: np.ndarray, scenarios: np.ndarray) -> np.ndarray:
         """(T, S', D) MW by which scenario dispatches move beyond the corrective ramps of the base

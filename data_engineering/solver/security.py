@@ -19,6 +19,8 @@ from data_engineering.solver.duals import PricedRows
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP, DiagonalQP
 
+WATCH_LOADING = 0.9  # a scenario with a flow beyond this share of its rating is re-screened every round
+
 
 class ScreenedLimits:
     def __init__(self, model: Model, qp: DiagonalQP | DenseQP, intervals: np.ndarray, scenarios: np.ndarray,
@@ -34,6 +36,7 @@ class ScreenedLimits:
         self.blocks: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self.security: list[PricedRows] = []
         self.balances: list[PricedRows] = []  # corrective blocks' balance rows
+        self.watched = np.ones(len(self.scenarios), dtype=bool)  # what a partial screen looks at
 
     @property
     def priced(self) -> list[PricedRows]:
@@ -52,10 +55,17 @@ class ScreenedLimits:
                 xs[self._i(t), j[0], devices] = v[columns]
         return x, xs
 
-    def screen(self, v: np.ndarray) -> int:
-        """Add the limits (and corrective blocks) the solution `v` violates; how many were added."""
+    def screen(self, v: np.ndarray, full: bool = True) -> int:
+        """Add the limits (and corrective blocks) the solution `v` violates; how many were added.
+        `full=False` looks only at the scenarios the last screen found loaded beyond WATCH_LOADING
+        of a rating or violated (on a grid-scale case a few hundred of thousands): a cheap round
+        between full ones, which alone can end the screening."""
         added, found = 0, []
-        for chunk in self.model.scenario_chunks(len(self.intervals), len(self.scenarios)):
+        positions = np.arange(len(self.scenarios)) if full else np.flatnonzero(self.watched)
+        if full:
+            self.watched[:] = False
+        for part in self.model.scenario_chunks(len(self.intervals), len(positions)):
+            chunk = positions[part]
             x, xs = self.dispatch(v, chunk)
             blocks, candidates = self._screen_block(x, xs, chunk)
             added += blocks
@@ -85,7 +95,8 @@ class ScreenedLimits:
         Adds the corrective blocks needed; returns how many, and the new violated limits as (interval
         position, scenario position, element, excess)."""
         model, scenarios = self.model, self.scenarios[chunk]
-        i, j, element, excess = model.violations(x, self.intervals, scenarios, xs, self.tol_mw)
+        i, j, element, excess, near = model.violations(x, self.intervals, scenarios, xs, self.tol_mw, WATCH_LOADING)
+        self.watched[chunk] = near
         added = 0
         if model.corrective:
             needs = (model.reach_excess(x, xs, scenarios) > self.tol_mw).any(axis=2)
