@@ -323,15 +323,20 @@ class Model:
         """The elements `overloads` finds beyond `tol_mw`, as (interval position, scenario position,
         element) and their excess: what screening needs, without the dense (T, S', L + D) float array
         and its passes (on a grid-scale case most of the screening time). Last, per scenario: whether
-        a limit is violated or a flow beyond `loading` × its rating. Under a load band, from
-        `overloads` itself (every scenario counted as loaded)."""
+        a limit is violated or a flow beyond `loading` × its rating that the outage moved by more than
+        the rest of the rating (the base case's own overloads are the base case's rows: counted, every
+        outage would look loaded until they are fixed). Under a load band, from `overloads` itself
+        (every scenario counted as loaded)."""
         if self.deviation is not None:
             over = self.overloads(x, intervals, scenarios, xs)
             i, j, element = np.nonzero(over > tol_mw)
             return i, j, element, over[i, j, element], np.ones(len(scenarios), dtype=bool)
-        flows = np.abs(self.scenario_flows(x, xs, intervals, scenarios))
+        flows = self.scenario_flows(x, xs, intervals, scenarios)
         rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
-        near = (flows > loading * rating).any(axis=(0, 2))
+        base = self.network.branch_flows(self.injection(x, intervals))
+        moved = np.abs(flows - base[:, None]) > (1 - loading) * rating
+        flows = np.abs(flows, out=flows)
+        near = ((flows > loading * rating) & moved).any(axis=(0, 2)) | (scenarios == 0)
         i, j, branch = np.nonzero(flows > rating + tol_mw)
         lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
         outside = ((xs < lower - tol_mw) | (xs > upper + tol_mw)) & ~self.lost[scenarios][None]

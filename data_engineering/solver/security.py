@@ -10,6 +10,7 @@ that scenario's corrective dispatch, and is checked as one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -19,6 +20,7 @@ from data_engineering.solver.duals import PricedRows
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP, DiagonalQP
 
+log = logging.getLogger(__name__)
 WATCH_LOADING = 0.9  # a scenario with a flow beyond this share of its rating is re-screened every round
 
 
@@ -64,6 +66,7 @@ class ScreenedLimits:
         positions = np.arange(len(self.scenarios)) if full else np.flatnonzero(self.watched)
         if full:
             self.watched[:] = False
+        log.debug("screening %d of %d scenarios", len(positions), len(self.scenarios))
         for part in self.model.scenario_chunks(len(self.intervals), len(positions)):
             chunk = positions[part]
             x, xs = self.dispatch(v, chunk)
