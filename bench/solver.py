@@ -1,6 +1,11 @@
 """Solver benchmark: ADMM / APP against the centralized HiGHS reference, measured in the same run.
 
     python bench/solver.py [--quick] [--workers N] [--repeat R]
+    python bench/solver.py --centralized pglib_opf_case2869_pegase:12:all:1.2:shed:5 [--centralized ...]
+
+`--centralized CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]` times the centralized solve alone
+on that instance (the grid-scale ones, where ADMM is not the point), in a fresh process with its peak
+RSS, one JSON line each.
 
 For each instance (case × intervals × contingencies) both methods solve the same case, in a fresh
 process (its peak RSS is the instance's own), R rounds of centralized, serial ADMM and ADMM on N
