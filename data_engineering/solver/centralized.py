@@ -190,9 +190,9 @@ def diagnose(model: Model, tol_mw: float = 1e-3, known_infeasible: bool = False,
     for t in stuck:
         for s in _violated(alone[t], unsecured[t][1], tol_mw):
             if s not in culprits and feasibility(alone[t], np.array([0, s]), tol_mw, max_rows)[0] == "infeasible":
-                culprits.add(s)
+                culprits.add(int(s))
     if not stuck:
-        culprits = {s for s in _violated(model, base_x, tol_mw)
+        culprits = {int(s) for s in _violated(model, base_x, tol_mw)
                     if feasibility(model, np.array([0, s]), tol_mw, max_rows)[0] == "infeasible"}
     where = f" ({_named(stuck, T)} cannot be secured on its own)" if stuck else (
         " (each interval can be secured on its own: the ramps between them cannot)" if T > 1 else "")
