@@ -1,6 +1,11 @@
 """Solver benchmark: ADMM / APP against the centralized HiGHS reference, measured in the same run.
 
     python bench/solver.py [--quick] [--workers N] [--repeat R]
+    python bench/solver.py --centralized pglib_opf_case2869_pegase:12:all:1.2:shed:5 [--centralized ...]
+
+`--centralized CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]` times the centralized solve alone
+on that instance (the grid-scale ones, where ADMM is not the point), in a fresh process with its peak
+RSS, one JSON line each.
 
 For each instance (case × intervals × contingencies) both methods solve the same case, in a fresh
 process (its peak RSS is the instance's own), R rounds of centralized, serial ADMM and ADMM on N
@@ -30,6 +35,7 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -63,6 +69,20 @@ class Instance:
     decomposition: str = "interval"
     shedding: bool = False
     target: str = ""
+    interval_minutes: float = 60.0
+
+    @classmethod
+    def parse(cls, spec: str) -> Instance:
+        """`CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]`, e.g. pglib_opf_case2869_pegase:12:all:1.2:shed:5."""
+        name, intervals, contingencies, *rest = spec.split(":")
+        emergency = float(rest.pop(0)) if rest else 1.0
+        minutes = [float(r) for r in rest if r != "shed"]
+        return cls(name, int(intervals), contingencies, emergency, shedding="shed" in rest,
+                   interval_minutes=minutes[0] if minutes else 60.0)
+
+    def load(self) -> Case:
+        case = load_case(self.case, self.intervals, interval_minutes=self.interval_minutes)
+        return select(case.with_emergency_factor(self.emergency), self.contingencies)[0]
 
 
 INSTANCES = [
@@ -117,8 +137,7 @@ def timed(case: Case, options: SolveOptions, repeat: int) -> tuple[SolveResult, 
 def run(instance: Instance, workers: int, repeat: int) -> dict:
     """Centralized, serial ADMM and ADMM on `workers` processes, each `repeat` times, interleaved
     (one of each per round), so every method gets the same runs under the same load; best of each."""
-    case = load_case(instance.case, instance.intervals).with_emergency_factor(instance.emergency)
-    case = select(case, instance.contingencies)[0]
+    case = instance.load()
     central_options = SolveOptions(method="centralized", load_shedding=instance.shedding)
     admm_options = replace(central_options, method="admm", decomposition=instance.decomposition)
     methods = {"centralized": central_options, "admm": admm_options}
@@ -148,15 +167,28 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
     }
 
 
-def measured(instance: Instance, workers: int, repeat: int) -> dict:
-    """`run` in a fresh process, so its peak RSS (with that of the ADMM workers it started) is this
-    instance's own and not the high-water mark of the instances before it."""
+def run_centralized(instance: Instance, repeat: int) -> dict:
+    """The centralized solve alone, best of `repeat` (the grid-scale instances: ADMM is not the point)."""
+    case = instance.load()
+    result, seconds = timed(case, SolveOptions(method="centralized", load_shedding=instance.shedding), repeat)
+    return {"case": instance.case, "buses": case.buses.n, "intervals": instance.intervals,
+            "interval_minutes": instance.interval_minutes, "contingencies": len(case.contingencies),
+            "emergency": instance.emergency, "shedding": instance.shedding, "runs": repeat, "status": result.status,
+            "seconds": round(seconds, 2), "screening_rounds": result.screening_rounds, "objective": result.objective,
+            "shed_mw": float(result.shed_mw.sum()) if result.shed_mw is not None else None,
+            "message": result.message}
+
+
+def measured(instance: Instance, workers: int, repeat: int, fn: Callable[..., dict] | None = None) -> dict:
+    """`run` (or `fn`) in a fresh process, so its peak RSS (with that of the ADMM workers it started)
+    is this instance's own and not the high-water mark of the instances before it."""
+    args = (instance, workers, repeat) if fn is None else (instance, repeat)
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_run_with_peak, instance, workers, repeat).result()
+        return pool.submit(_run_with_peak, fn or run, *args).result()
 
 
-def _run_with_peak(instance: Instance, workers: int, repeat: int) -> dict:
-    row = run(instance, workers, repeat)
+def _run_with_peak(fn: Callable[..., dict], *args: object) -> dict:
+    row = fn(*args)
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {**row, "peak_rss_gb": round(peak_kb / 1e6, 3)}
@@ -257,7 +289,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of every method per instance, interleaved")
     parser.add_argument("--security-only", action="store_true", help="only the preventive/corrective table")
     parser.add_argument("--security-iterations", type=int, default=1000, help="ADMM cap in the security table")
+    parser.add_argument("--centralized", action="append", metavar="CASE:T:C[:EMERGENCY[:shed][:MINUTES]]",
+                        help="only this instance, centralized only (repeatable), e.g. "
+                        "pglib_opf_case2869_pegase:12:all:1.2:shed:5 (12 five-minute intervals, all N-1, 1.2x, "
+                        "shedding allowed)")
     args = parser.parse_args()
+    if args.centralized:
+        for spec in args.centralized:
+            print(json.dumps(measured(Instance.parse(spec), 1, args.repeat, run_centralized), default=str), flush=True)
+        return
     instances = [] if args.security_only else QUICK if args.quick else INSTANCES
     security = [] if args.quick else SECURITY
     rows, security_rows = [], []

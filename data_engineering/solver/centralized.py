@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from data_engineering.solver.duals import PricedRows, Prices, binding_constraints, demand_prices, sort_binding
 from data_engineering.solver.model import Model
-from data_engineering.solver.qp import DiagonalQP
+from data_engineering.solver.qp import DiagonalQP, QPSolution
 from data_engineering.solver.result import BindingConstraint
 from data_engineering.solver.security import ScreenedLimits
 
@@ -40,24 +40,32 @@ class ExtensiveSolution:
 
 
 def ramp_rows(model: Model) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Every ramp-limited device's chain (`Model.ramp_chain`), placed on columns t·D + d."""
+    """Every ramp-limited device's chain (`Model.ramp_chain`), placed on columns t·D + d: one sparse
+    matrix built from triplets (a diagnosis builds many small forms)."""
     D = model.n_devices
-    blocks, lower, upper = [], [], []
+    rows, cols, data, lower, upper, count = [], [], [], [], [], 0
     for d in model.ramp_limited:
         a, lo, hi = model.ramp_chain(int(d))
-        a = sp.coo_matrix(a)
-        blocks.append(sp.csr_matrix((a.data, (a.row, a.col * D + d)), shape=(a.shape[0], model.intervals * D)))
+        r, c = np.nonzero(a)
+        rows.append(r + count)
+        cols.append(c * D + d)
+        data.append(a[r, c])
         lower.append(lo)
         upper.append(hi)
-    if not blocks:
+        count += a.shape[0]
+    if not count:
         return sp.csr_matrix((0, model.intervals * D)), np.zeros(0), np.zeros(0)
-    return sp.vstack(blocks, format="csr"), np.concatenate(lower), np.concatenate(upper)
+    a = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(count, model.intervals * D))
+    return a, np.concatenate(lower), np.concatenate(upper)
 
 
 class ExtensiveForm:
-    """The QP and its row bookkeeping; `solve()` runs the screening loop."""
+    """The QP and its row bookkeeping; `solve()` runs the screening loop. The HiGHS model lives across
+    rounds: each adds rows to it and HiGHS hot-starts the QP from the last solution and basis."""
 
-    def __init__(self, model: Model, scenarios: np.ndarray | None = None, tol_mw: float = 1e-3) -> None:
+    def __init__(self, model: Model, scenarios: np.ndarray | None = None, tol_mw: float = 1e-3,
+                 max_rows: int | None = None) -> None:
         self.model = model
         scenarios = np.arange(model.n_scenarios) if scenarios is None else np.asarray(scenarios)
         T, D = model.intervals, model.n_devices
@@ -69,40 +77,65 @@ class ExtensiveForm:
         supplied = (~model.network.island).astype(float)[None]
         self.balances = [PricedRows(t, 0, np.zeros(0, dtype=int), rows[t:t + 1], supplied) for t in range(T)]
         self.qp.add_rows(*ramp_rows(model))
-        self.limits = ScreenedLimits(model, self.qp, np.arange(T), scenarios, lambda t: t * D + np.arange(D), tol_mw)
+        self.limits = ScreenedLimits(model, self.qp, np.arange(T), scenarios, lambda t: t * D + np.arange(D), tol_mw,
+                                     max_rows)
 
     def add_all(self) -> int:
         """Every finite limit of the allowed scenarios: the full extensive form, no screening."""
         return self.limits.add_all()
 
-    def solve(self, max_rounds: int = 50) -> ExtensiveSolution:
-        model, limits = self.model, self.limits
+    def screened(self, max_rounds: int = 50) -> tuple[str, QPSolution | None, int]:
+        """The screening loop alone: its status, last QP answer and rounds (what a feasibility test needs).
+        A full screen is followed by partial ones (the loaded scenarios) while they find violations;
+        only a full screen that finds none ends the loop, so the optimum is the full problem's."""
+        full = True
         for rounds in range(1, max_rounds + 1):
             sol = self.qp.solve()
             if not sol.optimal:
-                return ExtensiveSolution(sol.status, rounds=rounds, flow_rows=int(limits.present.sum()))
-            added = limits.screen(sol.x)
-            log.debug("screening round %d: objective %.4f, %d limits added", rounds, sol.objective, added)
+                return sol.status, None, rounds
+            added = self.limits.screen(sol.x, full)
+            if added == 0 and not full:
+                full = True
+                added = self.limits.screen(sol.x, full)
+            log.debug("screening round %d (%s): objective %.4f, %d limits added", rounds, "full" if full else "partial",
+                      sol.objective, added)
             if added == 0:
-                x, xs = limits.dispatch(sol.x)
-                if len(limits.scenarios) < model.n_scenarios:
-                    xs = model.response(x, np.arange(model.n_scenarios))
-                objective = sol.objective + model.c0_total * model.intervals
-                y = sol.row_dual
-                lmp = demand_prices(model, [*self.balances, *limits.priced], y)
-                binding = sort_binding(binding_constraints(model, limits.security, y, x, xs)) if len(
-                    limits.scenarios) == model.n_scenarios else []
-                return ExtensiveSolution("optimal", x, xs, objective, Prices.of(model, lmp), binding, rounds,
-                                         int(limits.present.sum()))
-        return ExtensiveSolution("not_converged", rounds=max_rounds, flow_rows=int(limits.present.sum()))
+                return "optimal", sol, rounds
+            full = False
+        return "not_converged", None, max_rounds
+
+    def solve(self, max_rounds: int = 50) -> ExtensiveSolution:
+        model, limits = self.model, self.limits
+        status, sol, rounds = self.screened(max_rounds)
+        if sol is None:
+            return ExtensiveSolution(status, rounds=rounds, flow_rows=int(limits.present.sum()))
+        x, xs = limits.dispatch(sol.x)
+        if len(limits.scenarios) < model.n_scenarios:
+            xs = model.response(x, np.arange(model.n_scenarios))
+        objective = sol.objective + model.c0_total * model.intervals
+        y = sol.row_dual
+        lmp = demand_prices(model, [*self.balances, *limits.priced], y)
+        binding = sort_binding(binding_constraints(model, limits.security, y, x, xs)) if len(
+            limits.scenarios) == model.n_scenarios else []
+        return ExtensiveSolution("optimal", x, xs, objective, Prices.of(model, lmp), binding, rounds,
+                                 int(limits.present.sum()))
 
 
 def solve_extensive(model: Model, scenarios: np.ndarray | None = None, tol_mw: float = 1e-3,
-                    max_rounds: int = 50, screening: bool = True) -> ExtensiveSolution:
-    form = ExtensiveForm(model, scenarios, tol_mw)
+                    max_rounds: int = 50, screening: bool = True, max_rows: int | None = None) -> ExtensiveSolution:
+    form = ExtensiveForm(model, scenarios, tol_mw, max_rows)
     if not screening:
         form.add_all()
     return form.solve(max_rounds)
+
+
+def feasibility(model: Model, scenarios: np.ndarray, tol_mw: float, max_rows: int | None = None
+                ) -> tuple[str, np.ndarray | None]:
+    """Status and (T, D) dispatch of the scenarios' screened extensive form, without prices: the
+    diagnosis asks this of many small problems."""
+    form = ExtensiveForm(model, scenarios, tol_mw, max_rows)
+    status, sol, _ = form.screened()
+    return status, None if sol is None else form.limits.dispatch(sol.x)[0]
 
 
 @dataclass(frozen=True)
@@ -112,29 +145,65 @@ class Diagnosis:
     culprits: list[int]  # scenario indices infeasible on their own
     failed: bool = False  # a QP failed numerically: neither feasibility nor infeasibility is known
     base_x: np.ndarray | None = None  # the dispatch without contingencies, when it exists
+    intervals: list[int] = field(default_factory=list)  # intervals infeasible on their own (with every outage)
 
 
-def diagnose(model: Model, tol_mw: float = 1e-3, known_infeasible: bool = False) -> Diagnosis:
-    """Why a solve failed: no secure dispatch exists (the base case alone, the contingencies that are
-    infeasible on their own, or only their combination), or one exists and the method missed it.
-    Only outages the unsecured optimum violates can be infeasible alone (it satisfies any other), so
-    this costs one solve per violated contingency. Only a QP that reports infeasibility counts as
-    such; any other failure is a solver failure, said as one. `known_infeasible`: the centralized
-    extensive form has just said so, and is not solved again (on a large case that is the slow part)."""
-    full = ExtensiveSolution("infeasible") if known_infeasible else solve_extensive(model, tol_mw=tol_mw)
+def _named(intervals: list[int], total: int) -> str:
+    return f"interval{'s' if len(intervals) > 1 else ''} {', '.join(str(t + 1) for t in intervals)} of {total}"
+
+
+def diagnose(model: Model, tol_mw: float = 1e-3, known_infeasible: bool = False,
+             max_rows: int | None = None) -> Diagnosis:
+    """Why a solve failed: no secure dispatch exists (the base case, the intervals or contingencies
+    that are infeasible on their own, or only their combination), or one exists and the method missed
+    it. Cheap relaxations first: each interval alone (no ramps), whose infeasibility proves the whole
+    problem's and names the intervals at fault; within those, each outage the interval's unsecured
+    optimum violates (only those can be infeasible alone: that optimum satisfies any other). Only
+    when every interval can be secured alone are outages tried over the whole horizon (the ramps are
+    at fault, or an outage through them). Only a QP that reports infeasibility counts as such; any
+    other failure is a solver failure, said as one. `known_infeasible`: the centralized extensive form
+    has just said so, and is not solved again (on a large case that is the slow part)."""
+    T = model.intervals
+    full = ExtensiveSolution("infeasible") if known_infeasible else solve_extensive(model, tol_mw=tol_mw,
+                                                                                    max_rows=max_rows)
     if full.status == "optimal":
         return Diagnosis(False, "a secure dispatch exists (the centralized solve finds it)", [])
     if full.status != "infeasible":
         return Diagnosis(False, f"solver failure: the centralized reference ended {full.status}", [], failed=True)
-    base = solve_extensive(model, np.array([0]), tol_mw)
-    if base.status != "optimal":
-        return Diagnosis(base.status == "infeasible", f"infeasible without contingencies ({base.status}): load, "
-                         "generator limits and ramps conflict", [], failed=base.status != "infeasible")
-    violated = np.flatnonzero(model.insecure(base.x, tol_mw)[:, 1:].any(axis=0)) + 1
-    culprits = [int(s) for s in violated if solve_extensive(model, np.array([0, s]), tol_mw).status == "infeasible"]
+    base = np.array([0])
+    alone = [model.alone(t) for t in range(T)] if T > 1 else [model]
+    unsecured = [feasibility(m, base, tol_mw, max_rows) for m in alone]
+    failed = [t for t, (status, _) in enumerate(unsecured) if status != "optimal"]
+    if failed:
+        proven = all(unsecured[t][0] == "infeasible" for t in failed)
+        return Diagnosis(proven, f"infeasible without contingencies in {_named(failed, T)} on its own "
+                         f"({unsecured[failed[0]][0]}): load and generator limits conflict", [], failed=not proven,
+                         intervals=failed)
+    status, base_x = feasibility(model, base, tol_mw, max_rows) if T > 1 else unsecured[0]
+    if status != "optimal":
+        return Diagnosis(status == "infeasible", f"infeasible without contingencies ({status}): load, "
+                         "generator limits and ramps conflict", [], failed=status != "infeasible")
+    everything = np.arange(model.n_scenarios)
+    stuck = [t for t, m in enumerate(alone) if feasibility(m, everything, tol_mw, max_rows)[0] == "infeasible"
+             ] if T > 1 else []
+    culprits: set[int] = set()
+    for t in stuck:
+        for s in _violated(alone[t], unsecured[t][1], tol_mw):
+            if s not in culprits and feasibility(alone[t], np.array([0, s]), tol_mw, max_rows)[0] == "infeasible":
+                culprits.add(int(s))
+    if not stuck:
+        culprits = {int(s) for s in _violated(model, base_x, tol_mw)
+                    if feasibility(model, np.array([0, s]), tol_mw, max_rows)[0] == "infeasible"}
+    where = f" ({_named(stuck, T)} cannot be secured on its own)" if stuck else (
+        " (each interval can be secured on its own: the ramps between them cannot)" if T > 1 else "")
     if not culprits:
-        return Diagnosis(True, "infeasible in combination: each contingency can be secured alone, not all together",
-                         [], base_x=base.x)
+        return Diagnosis(True, "infeasible in combination: each contingency can be secured alone, not all together"
+                         + where, [], base_x=base_x, intervals=stuck)
     mode = "corrective" if model.corrective else "preventive"
-    return Diagnosis(True, f"infeasible under contingencies that no {mode} dispatch can survive", culprits,
-                     base_x=base.x)
+    return Diagnosis(True, f"infeasible under contingencies that no {mode} dispatch can survive{where}",
+                     sorted(culprits), base_x=base_x, intervals=stuck)
+
+
+def _violated(model: Model, x: np.ndarray, tol_mw: float) -> np.ndarray:
+    """Contingencies whose limits the dispatch `x` breaks."""
+    return np.flatnonzero(model.insecure(x, tol_mw)[:, 1:].any(axis=0)) + 1

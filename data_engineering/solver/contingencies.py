@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_engineering.solver.case import Case, Contingency
-from data_engineering.solver.network import cut_off
+from data_engineering.solver.network import Bridges
 
 
 @dataclass(frozen=True)
@@ -27,17 +27,17 @@ class IslandingRefused(ValueError):
     pass
 
 
-def islanded_buses(case: Case, contingency: Contingency) -> np.ndarray:
+def islanded_buses(case: Case, contingency: Contingency, bridges: Bridges | None = None) -> np.ndarray:
     """Bool per bus: cut off from the reference bus by this outage and not already in the base
-    topology (none for a generator outage)."""
-    live = case.branches.in_service.copy()
-    if not contingency.is_generator:
-        live[contingency.branch] = False
-    return cut_off(case, live) & ~cut_off(case, case.branches.in_service)
+    topology (none for a generator outage). Pass `bridges` (of `case`) when asking for many outages."""
+    if contingency.is_generator:
+        return np.zeros(case.buses.n, dtype=bool)
+    return (bridges or Bridges(case)).cut_off(contingency.branch)
 
 
 def refusal(case: Case, islanding: list[Contingency]) -> IslandingRefused:
-    cut = [f"{c.label} (buses {', '.join(str(b) for b in case.buses.ids[islanded_buses(case, c)])})"
+    bridges = Bridges(case)
+    cut = [f"{c.label} (buses {', '.join(str(b) for b in case.buses.ids[islanded_buses(case, c, bridges)])})"
            for c in islanding]
     return IslandingRefused(f"{'; '.join(cut)}: cut buses off the reference bus, where a DC model has no flow "
                             "solution; refused (islanding='shed' solves them with the cut-off load unserved)")
@@ -52,9 +52,10 @@ def base_refusal(case: Case, island: np.ndarray) -> IslandingRefused:
 def n_minus_1(case: Case) -> ContingencyList:
     """Every in-service branch, split by whether its outage leaves the network connected (graph test)."""
     secure, islanding = [], []
+    bridges = Bridges(case)
     for k in np.flatnonzero(case.branches.in_service):
         c = case.contingency(int(k))
-        (islanding if islanded_buses(case, c).any() else secure).append(c)
+        (islanding if bridges.cut_off(int(k)).any() else secure).append(c)
     return ContingencyList(tuple(secure), tuple(islanding))
 
 
@@ -100,7 +101,8 @@ def select(case: Case, spec: str, islanding: str = "refuse") -> tuple[Case, Cont
             named += case.contingencies
         else:
             named.append(_named(case, token, full))
-    islands = [c for c in named if islanded_buses(case, c).any()]
+    bridges = Bridges(case)
+    islands = [c for c in named if islanded_buses(case, c, bridges).any()]
     if islands and islanding == "refuse":
         raise refusal(case, islands)
     unique = tuple(dict.fromkeys((*chosen, *named)))

@@ -30,10 +30,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 
 from data_engineering.solver.case import Case
 from data_engineering.solver.contingencies import base_refusal, islanded_buses, refusal
-from data_engineering.solver.network import Network, build_network
+from data_engineering.solver.network import Bridges, Network, build_network
 from data_engineering.solver.options import SolveOptions
 
 SCREEN_CELLS = 4_000_000  # ~32 MB per float array while screening overloads in scenario blocks
@@ -154,6 +155,16 @@ class Model:
                      for demand, lower, upper, shift in zip(demands, self.trajectory_lower, self.trajectory_upper,
                                                             self.shifts, strict=True))
 
+    def alone(self, t: int) -> Model:
+        """Interval t on its own, without ramps (none from P0 either): a relaxation of this model, so
+        its infeasibility proves this model's — the cheap first test of a diagnosis."""
+        one = slice(t, t + 1)
+        band = {} if self.deviation is None else {
+            "deviation": self.deviation[:, one], "trajectory_lower": self.trajectory_lower[:, one],
+            "trajectory_upper": self.trajectory_upper[:, one]}
+        return replace(self, demand=self.demand[one], lower=self.lower[one], upper=self.upper[one],
+                       p0=np.full_like(self.p0, np.nan), **band)
+
     def security_rows(self, t: int, s: int, elements: np.ndarray) -> Rows:
         """Rows of the security limits `elements` of (t, s): over the base dispatch (preventive, and
         the base case), or over the scenario's own dispatch (corrective). Under a load band each row
@@ -179,10 +190,15 @@ class Model:
         limit = self.rating(s)[branches]
         offset, sens = ptdf @ self.demand[t], ptdf.copy()
         if not (self.corrective and s > 0):
+            # Built only where something is lost or cut off: a plain branch outage (most of them)
+            # skips the (rows × D) and (rows × N) products, and no D × D identity is ever formed.
             pickup = a @ part  # flow per MW of imbalance picked up
-            a = a * ~lost + np.outer(pickup, lost)
-            offset, sens = offset + pickup * unserved, sens + np.outer(pickup, cut)
-            response = (np.eye(self.n_devices) * ~lost + np.outer(part, lost))[units]
+            if lost.any():
+                a[:, lost] = pickup[:, None]
+            if cut.any():
+                offset, sens = offset + pickup * unserved, sens + np.outer(pickup, cut)
+            response = np.outer(part[units], lost)
+            response[np.arange(len(units)), units] += ~lost[units]
             shift = part[units] * unserved
             a = np.vstack([a, response])
             lower = np.r_[offset - limit, self.lower[t, units] + shift]
@@ -236,20 +252,29 @@ class Model:
                  ) -> np.ndarray:
         """(T, S', D) preventive scenario dispatches of a (T, D) base dispatch: lost devices at 0, their
         output less the cut-off load picked up by the participation factors."""
-        lost = self.lost[scenarios]
-        imbalance = np.einsum("td,sd->ts", x, lost) - self.demand[intervals] @ self.island[scenarios].T
-        return x[:, None, :] * ~lost + imbalance[..., None] * self.participation[scenarios]
+        lost, part = self.lost[scenarios], self.participation[scenarios]
+        imbalance = x @ lost.T.astype(float) - self.demand[intervals] @ self.island[scenarios].T.astype(float)
+        xs = np.repeat(x[:, None, :], len(scenarios), axis=1)
+        moved = np.flatnonzero(lost.any(axis=1) | part.any(axis=1))  # a branch outage moves nothing
+        xs[:, moved] = x[:, None, :] * ~lost[moved] + imbalance[:, moved, None] * part[moved]
+        return xs
+
+    @cached_property
+    def device_incidence(self) -> sp.csr_matrix:
+        """(D, N) sparse: 1 at each device's bus (a dense one is 400 MB on a 9241-bus case with shedding)."""
+        return sp.csr_matrix((np.ones(self.n_devices), (np.arange(self.n_devices), self.device_bus)),
+                             shape=(self.n_devices, self.case.buses.n))
 
     def scenario_flows(self, x: np.ndarray, xs: np.ndarray, intervals: slice | np.ndarray = slice(None),
                        scenarios: np.ndarray | None = None) -> np.ndarray:
         """(T, S', L) flows in `scenarios` (default all) given the base dispatch (T, D) and the scenario
         dispatches (T, S', D); cut-off buses inject nothing."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
-        delta = xs - x[:, None, :]
-        changed = np.flatnonzero((np.abs(delta).max(axis=(0, 2), initial=0.0) > 0) | self.island[scenarios].any(axis=1))
-        buses = np.zeros((self.n_devices, self.case.buses.n))
-        buses[np.arange(self.n_devices), self.device_bus] = 1.0
-        moved = delta[:, changed] @ buses + self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
+        changed = np.flatnonzero((xs != x[:, None, :]).any(axis=(0, 2)) | self.island[scenarios].any(axis=1))
+        delta = xs[:, changed] - x[:, None, :]
+        moved = (self.device_incidence.T @ delta.reshape(-1, self.n_devices).T).T.reshape(
+            *delta.shape[:2], self.case.buses.n)
+        moved += self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
         return self.shifted_flows(self.network.branch_flows(self.injection(x, intervals)), scenarios, changed, moved)
 
     def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
@@ -264,7 +289,9 @@ class Model:
         shifted = shifted[~self.network.is_bridge(k[shifted])]
         if len(shifted):
             ks = k[shifted]
-            flows[:, shifted] += flows[:, shifted, ks][..., None] * self.network.lodf_columns(ks).T[None]
+            # a contiguous run (the usual case) is updated in place instead of through a fancy-index copy
+            run = slice(shifted[0], shifted[-1] + 1) if shifted[-1] - shifted[0] + 1 == len(shifted) else shifted
+            flows[:, run] += flows[:, shifted, ks][..., None] * self.network.lodf_columns(ks).T[None]
         return flows
 
     def overloads(self, x: np.ndarray, intervals: slice | np.ndarray = slice(None),
@@ -290,6 +317,34 @@ class Model:
         lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
         units = np.where(self.lost[scenarios][None], -np.inf, np.maximum(lower - xs, xs - upper))
         return np.concatenate([np.abs(flows) - rating[None], units], axis=2)
+
+    def violations(self, x: np.ndarray, intervals: np.ndarray, scenarios: np.ndarray, xs: np.ndarray, tol_mw: float,
+                   loading: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The elements `overloads` finds beyond `tol_mw`, as (interval position, scenario position,
+        element) and their excess: what screening needs, without the dense (T, S', L + D) float array
+        and its passes (on a grid-scale case most of the screening time). Last, per scenario: whether
+        a limit is violated or a flow beyond `loading` × its rating that the outage moved by more than
+        the rest of the rating (the base case's own overloads are the base case's rows: counted, every
+        outage would look loaded until they are fixed). Under a load band, from `overloads` itself
+        (every scenario counted as loaded)."""
+        if self.deviation is not None:
+            over = self.overloads(x, intervals, scenarios, xs)
+            i, j, element = np.nonzero(over > tol_mw)
+            return i, j, element, over[i, j, element], np.ones(len(scenarios), dtype=bool)
+        flows = self.scenario_flows(x, xs, intervals, scenarios)
+        rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
+        base = self.network.branch_flows(self.injection(x, intervals))
+        moved = np.abs(flows - base[:, None]) > (1 - loading) * rating
+        flows = np.abs(flows, out=flows)
+        near = ((flows > loading * rating) & moved).any(axis=(0, 2)) | (scenarios == 0)
+        i, j, branch = np.nonzero(flows > rating + tol_mw)
+        lower, upper = self.lower[intervals][:, None, :], self.upper[intervals][:, None, :]
+        outside = ((xs < lower - tol_mw) | (xs > upper + tol_mw)) & ~self.lost[scenarios][None]
+        ui, uj, unit = np.nonzero(outside)
+        units = np.maximum(lower[ui, 0, unit] - xs[ui, uj, unit], xs[ui, uj, unit] - upper[ui, 0, unit])
+        near[uj] = True
+        return (np.r_[i, ui], np.r_[j, uj], np.r_[branch, unit + self.case.branches.n],
+                np.r_[flows[i, j, branch] - rating[j, branch], units], near)
 
     def reach_excess(self, x: np.ndarray, xs: np.ndarray, scenarios: np.ndarray) -> np.ndarray:
         """(T, S', D) MW by which scenario dispatches move beyond the corrective ramps of the base
@@ -346,8 +401,9 @@ def build_model(case: Case, options: SolveOptions) -> Model:
     outages = np.array([-1] + [c.branch for c in case.contingencies], dtype=int)
     island = np.zeros((S, case.buses.n), dtype=bool)
     lost = np.zeros((S, D), dtype=bool)
+    bridges = Bridges(case)
     for s, c in enumerate(case.contingencies, start=1):
-        island[s] = islanded_buses(case, c)
+        island[s] = islanded_buses(case, c, bridges)
         lost[s] = island[s][bus]
         if c.is_generator:
             lost[s, c.generator] = True

@@ -171,6 +171,61 @@ def cut_off(case: Case, live: np.ndarray) -> np.ndarray:
     return labels != labels[case.buses.ref]
 
 
+class Bridges:
+    """The branches whose single outage cuts buses off the reference bus, and which buses, from one
+    depth-first search (Tarjan's bridge finding, O(buses + branches)) instead of a connected-components
+    pass per branch — the N-1 list of a 9241-bus case has ~16,000 branches. Edges are told apart by
+    branch, so parallel branches are never bridges. The search starts at the reference bus: the side a
+    bridge cuts off is the subtree below it, a contiguous range of discovery order."""
+
+    def __init__(self, case: Case, live: np.ndarray | None = None) -> None:
+        br, n = case.branches, case.buses.n
+        live = br.in_service if live is None else live
+        edges = np.flatnonzero(live)
+        ends = np.r_[br.from_bus[edges], br.to_bus[edges]]
+        order = np.argsort(ends, kind="stable")
+        start = np.searchsorted(ends[order], np.arange(n + 1)).tolist()
+        other = np.r_[br.to_bus[edges], br.from_bus[edges]][order].tolist()
+        edge = np.r_[edges, edges][order].tolist()
+        disc, low, last = [-1] * n, [0] * n, [0] * n
+        below: dict[int, int] = {}  # bridge branch → the bus on its cut-off side
+        timer = 0
+        disc[case.buses.ref] = low[case.buses.ref] = timer
+        stack = [(case.buses.ref, -1, start[case.buses.ref])]
+        while stack:
+            node, via, i = stack[-1]
+            if i < start[node + 1]:
+                stack[-1] = (node, via, i + 1)
+                w, e = other[i], edge[i]
+                if e == via:
+                    continue
+                if disc[w] < 0:
+                    timer += 1
+                    disc[w] = low[w] = timer
+                    stack.append((w, e, start[w]))
+                else:
+                    low[node] = min(low[node], disc[w])
+                continue
+            stack.pop()
+            last[node] = timer
+            if stack:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[node])
+                if low[node] > disc[parent]:
+                    below[via] = node
+        self._disc = np.array(disc)
+        self._span = {k: (disc[b], last[b]) for k, b in below.items()}
+        self.mask = np.zeros(br.n, dtype=bool)
+        self.mask[list(self._span)] = True
+
+    def cut_off(self, branch: int) -> np.ndarray:
+        """Bool per bus: reached from the reference bus, and not without `branch`."""
+        if branch not in self._span:
+            return np.zeros(len(self._disc), dtype=bool)
+        first, last = self._span[branch]
+        return (self._disc >= first) & (self._disc <= last)
+
+
 def is_connected(case: Case, live: np.ndarray) -> bool:
     return not cut_off(case, live).any()
 

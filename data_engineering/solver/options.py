@@ -25,6 +25,9 @@ class SolveOptions:
     secure_spread: bool = False
     feasibility_tol_mw: float = 1e-3  # flow screening: a limit counts as violated beyond this
     max_screening_rounds: int = 50
+    # centralized screening: at most this many violated limits per interval and round, the worst first
+    # (None: all); a grid-scale answer violates thousands that a few relieve together
+    max_rows_per_round: int | None = 300
     # ADMM / APP
     decomposition: Literal["interval", "scenario"] = "interval"  # contingencies inside interval copies, or a copy each
     rho: float | None = None  # initial penalty ($/MW²h); None = from the cost scale

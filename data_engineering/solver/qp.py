@@ -167,10 +167,11 @@ class DenseQP:
             self._x = np.r_[self._x, np.clip(0.0, lower, upper)]
         return range(first, self.n)
 
-    def add_rows(self, a: np.ndarray, lower: np.ndarray, upper: np.ndarray, columns: np.ndarray | None = None) -> range:
-        """Rows `a` over `columns` (all columns when None); returns their indices."""
+    def add_rows(self, a: np.ndarray | sp.spmatrix, lower: np.ndarray, upper: np.ndarray,
+                 columns: np.ndarray | None = None) -> range:
+        """Rows `a` (dense or sparse) over `columns` (all columns when None); returns their indices."""
         first = self.n_rows
-        a = np.atleast_2d(a)
+        a = a.toarray() if sp.issparse(a) else np.atleast_2d(a)
         if columns is not None:
             full = np.zeros((a.shape[0], self.n))
             full[:, np.asarray(columns)] = a

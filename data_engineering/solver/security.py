@@ -10,19 +10,27 @@ that scenario's corrective dispatch, and is checked as one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from data_engineering.solver.duals import PricedRows
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP, DiagonalQP
 
+log = logging.getLogger(__name__)
+WATCH_LOADING = 0.9  # a scenario with a flow beyond this share of its rating is re-screened every round
+
 
 class ScreenedLimits:
     def __init__(self, model: Model, qp: DiagonalQP | DenseQP, intervals: np.ndarray, scenarios: np.ndarray,
-                 base_columns: Callable[[int], np.ndarray], tol_mw: float) -> None:
-        self.model, self.qp, self.tol_mw = model, qp, tol_mw
+                 base_columns: Callable[[int], np.ndarray], tol_mw: float, max_rows: int | None = None) -> None:
+        """`max_rows`: at most this many limits per interval and round, the most violated first (None:
+        every violated one). On a large case one answer violates thousands of post-contingency limits
+        that a few of them relieve together; adding them all makes each re-solve slower."""
+        self.model, self.qp, self.tol_mw, self.max_rows = model, qp, tol_mw, max_rows
         self.intervals, self.scenarios = np.asarray(intervals), np.asarray(scenarios)
         self.base_columns = base_columns
         self.present = np.zeros((len(self.intervals), len(self.scenarios), model.n_elements), dtype=bool)
@@ -30,51 +38,86 @@ class ScreenedLimits:
         self.blocks: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self.security: list[PricedRows] = []
         self.balances: list[PricedRows] = []  # corrective blocks' balance rows
+        self.watched = np.ones(len(self.scenarios), dtype=bool)  # what a partial screen looks at
 
     @property
     def priced(self) -> list[PricedRows]:
         return [*self.security, *self.balances]
 
-    def dispatch(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Base dispatch (T', D) and scenario dispatches (T', S', D) of the QP solution `v`."""
+    def dispatch(self, v: np.ndarray, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Base dispatch (T', D) and scenario dispatches (T', S', D) of the QP solution `v`, for the
+        scenarios at `positions` (default all: on a grid-scale case that array is gigabytes)."""
+        positions = np.arange(len(self.scenarios)) if positions is None else positions
         x = np.vstack([v[self.base_columns(int(t))] for t in self.intervals])
-        xs = self.model.response(x, self.scenarios, self.intervals)
+        xs = self.model.response(x, self.scenarios[positions], self.intervals)
         for (t, s), (devices, columns) in self.blocks.items():
-            xs[self._i(t), self._j(s)] = 0.0
-            xs[self._i(t), self._j(s), devices] = v[columns]
+            j = np.flatnonzero(positions == self._j(s))
+            if len(j) and columns.max(initial=-1) < len(v):  # not a block added since `v`
+                xs[self._i(t), j[0]] = 0.0
+                xs[self._i(t), j[0], devices] = v[columns]
         return x, xs
 
-    def screen(self, v: np.ndarray) -> int:
-        """Add the limits (and corrective blocks) the solution `v` violates; how many were added."""
-        x, xs = self.dispatch(v)
-        added = 0
-        for chunk in self.model.scenario_chunks(len(self.intervals), len(self.scenarios)):
-            added += self._screen_block(x, xs[:, chunk], chunk)
-        return added
+    def screen(self, v: np.ndarray, full: bool = True) -> int:
+        """Add the limits (and corrective blocks) the solution `v` violates; how many were added.
+        `full=False` looks only at the scenarios the last screen found loaded beyond WATCH_LOADING
+        of a rating or violated (on a grid-scale case a few hundred of thousands): a cheap round
+        between full ones, which alone can end the screening."""
+        added, found = 0, []
+        positions = np.arange(len(self.scenarios)) if full else np.flatnonzero(self.watched)
+        if full:
+            self.watched[:] = False
+        log.debug("screening %d of %d scenarios", len(positions), len(self.scenarios))
+        for part in self.model.scenario_chunks(len(self.intervals), len(positions)):
+            chunk = positions[part]
+            x, xs = self.dispatch(v, chunk)
+            blocks, candidates = self._screen_block(x, xs, chunk)
+            added += blocks
+            found.append(self._worst(*candidates))
+        i, j, element, _ = self._worst(*map(np.concatenate, zip(*found, strict=True)))
+        order = np.lexsort((element, j, i))
+        i, j, element = i[order], j[order], element[order]
+        cuts = np.flatnonzero(np.diff(i) | np.diff(j)) + 1
+        self._add_rows([(int(self.intervals[i[g[0]]]), int(self.scenarios[j[g[0]]]), element[g])
+                        for g in np.split(np.arange(len(i)), cuts) if len(g)])
+        self.present[i, j, element] = True
+        return added + len(i)
 
-    def _screen_block(self, x: np.ndarray, xs: np.ndarray, chunk: np.ndarray) -> int:
-        """Screen the scenarios at positions `chunk`: one block's arrays at a time, never all outages'."""
+    def _worst(self, i: np.ndarray, j: np.ndarray, element: np.ndarray, excess: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The `max_rows` largest excesses of each interval position `i` (all without a cap)."""
+        if self.max_rows is None or len(i) <= self.max_rows:
+            return i, j, element, excess
+        order = np.lexsort((-excess, i))
+        rank = np.arange(len(i)) - np.searchsorted(i[order], i[order])
+        keep = order[rank < self.max_rows]
+        return i[keep], j[keep], element[keep], excess[keep]
+
+    def _screen_block(self, x: np.ndarray, xs: np.ndarray, chunk: np.ndarray
+                      ) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Screen the scenarios at positions `chunk`: one block's arrays at a time, never all outages'.
+        Adds the corrective blocks needed; returns how many, and the new violated limits as (interval
+        position, scenario position, element, excess)."""
         model, scenarios = self.model, self.scenarios[chunk]
-        wanted = model.overloads(x, self.intervals, scenarios, xs) > self.tol_mw
+        i, j, element, excess, near = model.violations(x, self.intervals, scenarios, xs, self.tol_mw, WATCH_LOADING)
+        self.watched[chunk] = near
         added = 0
         if model.corrective:
-            reach = model.reach_excess(x, xs, scenarios)
-            needs = (wanted.any(axis=2) | (reach > self.tol_mw).any(axis=2)) & (scenarios > 0)[None]
-            for i, j in zip(*np.nonzero(needs), strict=True):
-                key = (int(self.intervals[i]), int(scenarios[j]))
+            needs = (model.reach_excess(x, xs, scenarios) > self.tol_mw).any(axis=2)
+            needs[i, j] = True
+            needs &= (scenarios > 0)[None]
+            for a, b in zip(*np.nonzero(needs), strict=True):
+                key = (int(self.intervals[a]), int(scenarios[b]))
                 if key not in self.blocks:
                     self._add_block(*key)
                     added += 1
-            wanted[:, scenarios > 0, model.case.branches.n:] = False
-        new = wanted & ~self.present[:, chunk]
-        for i, j in zip(*np.nonzero(new.any(axis=2)), strict=True):
-            self._add_rows(int(self.intervals[i]), int(scenarios[j]), np.flatnonzero(new[i, j]))
-        self.present[:, chunk] |= new
-        return added + int(new.sum())
+            flows = (scenarios[j] == 0) | (element < model.case.branches.n)
+            i, j, element, excess = i[flows], j[flows], element[flows], excess[flows]
+        new = ~self.present[i, chunk[j], element]
+        return added, (i[new], chunk[j[new]], element[new], excess[new])
 
     def add_all(self) -> int:
         """Every finite limit (and, in corrective mode, every contingency's block): no screening."""
-        model = self.model
+        model, groups = self.model, []
         for i, t in enumerate(self.intervals):
             for j, s in enumerate(self.scenarios):
                 finite = np.isfinite(model.rating(int(s)))
@@ -85,8 +128,9 @@ class ScreenedLimits:
                 if model.corrective and s > 0:
                     self._add_block(int(t), int(s))
                 elements = np.flatnonzero(np.r_[finite, units])
-                self._add_rows(int(t), int(s), elements)
+                groups.append((int(t), int(s), elements))
                 self.present[i, j, elements] = True
+        self._add_rows(groups)
         return int(self.present.sum()) + len(self.blocks)
 
     def _i(self, t: int) -> int:
@@ -107,11 +151,21 @@ class ScreenedLimits:
         step = np.hstack([-np.eye(k), np.eye(k)])
         self.qp.add_rows(step, -block.step_down, block.step_up, columns=np.r_[base[block.movable], own])
 
-    def _add_rows(self, t: int, s: int, elements: np.ndarray) -> None:
-        rows = self.model.security_rows(t, s, elements)
-        a, columns = rows.a, self.base_columns(t)
-        if self.model.corrective and s > 0:
-            devices, columns = self.blocks[(t, s)]
-            a = a[:, devices]
-        added = self.qp.add_rows(a, rows.lower, rows.upper, columns=columns)
-        self.security.append(PricedRows(t, s, elements, added, rows.sens))
+    def _add_rows(self, groups: list[tuple[int, int, np.ndarray]]) -> None:
+        """The limits `elements` of each (t, s) in `groups`, in one call: HiGHS re-forms its matrix on
+        every addRows, so one call per (interval, scenario) made adding rows quadratic in the rounds."""
+        blocks, lower, upper, first = [], [], [], self.qp.n_rows
+        for t, s, elements in groups:
+            rows = self.model.security_rows(t, s, elements)
+            a, columns = rows.a, self.base_columns(t)
+            if self.model.corrective and s > 0:
+                devices, columns = self.blocks[(t, s)]
+                a = a[:, devices]
+            a = sp.coo_matrix(a)
+            blocks.append(sp.csr_matrix((a.data, (a.row, np.asarray(columns)[a.col])), shape=(a.shape[0], self.qp.n)))
+            lower.append(rows.lower)
+            upper.append(rows.upper)
+            self.security.append(PricedRows(t, s, elements, range(first, first + a.shape[0]), rows.sens))
+            first += a.shape[0]
+        if blocks:
+            self.qp.add_rows(sp.vstack(blocks, format="csr"), np.concatenate(lower), np.concatenate(upper))

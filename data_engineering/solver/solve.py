@@ -34,7 +34,8 @@ def solve_lascopf(case: Case, options: SolveOptions | None = None,
     result = SolveResult(case=case.name, method=options.method, status="error", mode=options.mode,
                          contingencies=len(case.contingencies))
     if options.method == "centralized":
-        ext = solve_extensive(model, tol_mw=options.feasibility_tol_mw, max_rounds=options.max_screening_rounds)
+        ext = solve_extensive(model, tol_mw=options.feasibility_tol_mw, max_rounds=options.max_screening_rounds,
+                              max_rows=options.max_rows_per_round)
         result.status, x, xs, prices, binding = ext.status, ext.x, ext.xs, ext.prices, ext.binding
         result.screening_rounds, result.iterations = ext.rounds, ext.rounds
         if result.status not in ("optimal", "infeasible", "not_converged"):
@@ -127,7 +128,7 @@ def _assign(result: SolveResult, model: Model, x: np.ndarray, xs: np.ndarray | N
 
 def _diagnose(result: SolveResult, model: Model, options: SolveOptions) -> None:
     known = options.method == "centralized" and result.status == "infeasible"
-    found = diagnose(model, options.feasibility_tol_mw, known_infeasible=known)
+    found = diagnose(model, options.feasibility_tol_mw, known_infeasible=known, max_rows=options.max_rows_per_round)
     if found.infeasible:
         result.status = "infeasible"
     elif found.failed:

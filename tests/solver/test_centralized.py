@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,35 @@ def test_contingencies_infeasible_only_together_are_reported_as_such(method) -> 
     assert result.status == "infeasible"
     assert result.infeasible_contingencies == []
     assert "infeasible in combination" in result.message
+
+
+def test_a_row_cap_per_round_reaches_the_same_optimum() -> None:
+    """One limit per interval and round (the most violated) against all of them: the same optimum and
+    prices from a fraction of the rows (the most violated limit relieves the others)."""
+    case = select(load_case("pglib_opf_case30_ieee", 3).with_emergency_factor(1.2), "all")[0]
+    model = build_model(case, SolveOptions())
+    capped = solve_extensive(model, max_rows=1, max_rounds=500)
+    free = solve_extensive(model)
+    assert capped.status == free.status == "optimal"
+    assert capped.objective == pytest.approx(free.objective, rel=1e-7)
+    np.testing.assert_allclose(capped.lmp, free.lmp, atol=1e-4)
+    assert capped.rounds >= free.rounds and capped.flow_rows < free.flow_rows / 3
+
+
+def test_an_interval_that_cannot_be_secured_is_named_with_its_outages(paper5_secure) -> None:  # noqa: ANN001
+    """Interval 3 at 1.6× its load (ramps wide enough to reach it): enough capacity, but no dispatch
+    survives any of the five outages there; the diagnosis names the interval (from the intervals
+    alone) and the outages (each alone within it). At 2× no dispatch exists there at all."""
+    g = paper5_secure.generators
+    fast = replace(paper5_secure, generators=replace(g, ramp_up_mw=g.ramp_up_mw * 100,
+                                                     ramp_down_mw=g.ramp_down_mw * 100))
+    load = fast.load_mw.copy()
+    load[2] *= 1.6
+    result = solve_lascopf(fast.with_loads(load), SolveOptions())
+    assert result.status == "infeasible"
+    assert "interval 3 of 5 cannot be secured on its own" in result.message
+    assert result.infeasible_contingencies == [c.label for c in fast.contingencies]
+    load[2] *= 1.25
+    result = solve_lascopf(fast.with_loads(load), SolveOptions())
+    assert result.status == "infeasible"
+    assert "infeasible without contingencies in interval 3 of 5 on its own" in result.message
