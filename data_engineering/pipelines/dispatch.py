@@ -127,10 +127,13 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
     forecast = quality.forecaster.predict(loads, weather)  # the model the scores describe, from the latest data
     p10, p90 = forecast.band
     p0 = unit_output(pd.concat([history, window]))
-    frames = {"history": loads, "forecast": forecast.median, "forecast_p10": p10, "forecast_p90": p90}
+    # bus loads are the build step's "history", written apart from extract's history.parquet (read on a retry)
+    frames = {"history": ("bus_loads", loads), "forecast": ("forecast", forecast.median),
+              "forecast_p10": ("forecast_p10", p10), "forecast_p90": ("forecast_p90", p90)}
+    keys = {name: put_frame(platform.lake, f"{run.prefix}{file}.parquet", frame.rename(columns=str))
+            for name, (file, frame) in frames.items()}
     out = {
-        **{name: put_frame(platform.lake, f"{run.prefix}{name}.parquet", frame.rename(columns=str))
-           for name, frame in frames.items()},
+        **keys,
         "p0_mw": {k: float(v) for k, v in p0.items()},
         "cleaning": cleaning.as_dict(),
         "expansion_factors": {str(k): float(v) for k, v in factors.items()},
@@ -142,7 +145,7 @@ def transform(platform: Platform, run: DispatchRun, extracted: dict) -> dict:
              " backtest over %d origins: MAPE %.2f %% (persistence %.2f %%), rCRPS %.4f (persistence %.4f), P10-P90 "
              "coverage %.2f; wrote %s", cleaning.readings, cleaning.as_dict(), *loads.shape, len(forecast.index),
              forecast.index[0].isoformat(), quality.origins, m.mape_pct, quality.persistence.mape_pct, m.rcrps,
-             quality.persistence.rcrps, m.coverage, ", ".join(out[name] for name in frames))
+             quality.persistence.rcrps, m.coverage, ", ".join(keys.values()))
     return out
 
 
