@@ -158,7 +158,6 @@ class LoadForecaster:
         index = pd.date_range(history.index[-1] + self.interval, periods=self.horizon, freq=self.interval)
         return QuantileForecast(tuple(self.quantiles), values, index, history.columns)
 
-
     def _weather(self, weather: pd.DataFrame | None, stamps: pd.DatetimeIndex) -> np.ndarray | None:
         """The fit's weather series on the load grid, carried forward (an origin sees the latest
         observation); NaN where a series is missing (the trees route missing values)."""
