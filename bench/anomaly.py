@@ -19,22 +19,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data_engineering.analytics.anomaly import dataset, evaluate, rules, simulated  # noqa: E402
+from data_engineering.analytics.anomaly import dataset, evaluate, holdout, simulated  # noqa: E402
 from data_engineering.analytics.anomaly.features import Windowing  # noqa: E402
-from data_engineering.analytics.anomaly.models import Detector  # noqa: E402
 from data_engineering.simulation.engine import SimulationConfig, Simulator  # noqa: E402
 from data_engineering.simulation.faults import fault_labels  # noqa: E402
 from data_engineering.simulation.grid import load_reference_grid  # noqa: E402
 
 TRAIN_START = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
 TEST_START = TRAIN_START + timedelta(days=1, hours=1)
-DETECTORS = ("rules", "iforest", "hgb")
 
 
 def period(grid, start: datetime, seed: int, meters: int, hours: float, per_hour: float,
@@ -51,14 +48,6 @@ def period(grid, start: datetime, seed: int, meters: int, hours: float, per_hour
     return built, time.perf_counter() - t0
 
 
-def flags(part: dataset.Part, detector: Detector, name: str) -> pd.DataFrame:
-    if name == "rules":
-        return rules.flags(part.x, part.kinds)
-    if name == "iforest":
-        return pd.DataFrame({"any": detector.forest_flags(part.x)}, index=part.x.index)
-    return detector.probabilities(part.x) > 0.5
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meters", type=int, default=300)
@@ -71,31 +60,29 @@ def main() -> None:
 
     train, _ = period(grid, TRAIN_START, args.seed, args.meters, args.hours, args.faults_per_hour, w)
     test, feature_s = period(grid, TEST_START, args.seed + 1, args.test_meters, args.hours, args.faults_per_hour, w)
-    parts = ((train.transformers, test.transformers), (train.meters, test.meters))
-    detectors = [Detector(tr.features, tr.kinds, args.seed).fit(tr.x, tr.y) for tr, _ in parts]
-
+    detectors = holdout.fit(train, args.seed)
     t0 = time.perf_counter()
-    scored = [{name: flags(te, det, name) for name in DETECTORS} for (_, te), det in zip(parts, detectors, strict=True)]
+    for part, detector in zip((test.transformers, test.meters), detectors, strict=True):
+        for name in holdout.DETECTORS:
+            holdout.flags(part, detector, name)
     score_s = time.perf_counter() - t0 + feature_s
+    results = holdout.metrics(test, detectors, w.window_s)
 
     table = Table(title=f"Held out: {args.test_meters} meters, seed {args.seed + 1}, {args.hours} h "
                         f"(trained on {args.meters} meters, seed {args.seed})")
     for column in ("kind", "detector", "faults", "precision", "recall", "F1", "delay s", "recall low/mid/high"):
         table.add_column(column, justify="left" if column in ("kind", "detector") else "right")
-    results: dict[str, dict[str, dict]] = {}
-    for (_, te), by_name in zip(parts, scored, strict=True):
-        for name, f in by_name.items():
-            scores, events = evaluate.score(te.y, te.key, f, test.targets, te.kinds, w.window_s)
-            bands = evaluate.by_band(events).set_index(["kind", "band"])
-            for kind, s in scores.items():
-                band_text = " / ".join(f"{bands.loc[(kind, b), 'recall']:.2f}({bands.loc[(kind, b), 'faults']})"
-                                       if (kind, b) in bands.index else "–" for b in evaluate.BANDS)
-                results.setdefault(kind, {})[name] = s.__dict__ | {"bands": {
-                    b: bands.loc[(kind, b)].to_dict() for b in evaluate.BANDS if (kind, b) in bands.index}}
-                table.add_row(kind, name, str(s.faults), f"{s.precision:.2f}", f"{s.recall:.2f}", f"{s.f1:.2f}",
-                              f"{s.delay_s:.0f}", band_text, end_section=name == DETECTORS[-1])
+    for part in (test.transformers, test.meters):
+        for name in holdout.DETECTORS:
+            for kind in part.kinds:
+                m = results[name][kind]
+                band_text = " / ".join(f"{m['bands'][b]['recall']:.2f}({m['bands'][b]['faults']:.0f})"
+                                       if b in m["bands"] else "–" for b in evaluate.BANDS)
+                table.add_row(kind, name, str(m["faults"]), f"{m['precision']:.2f}", f"{m['recall']:.2f}",
+                              f"{m['f1']:.2f}", f"{m['delay_s']:.0f}", band_text,
+                              end_section=kind == part.kinds[-1])
     console.print(table)
-    base = {te.key: float(te.y[list(te.kinds)].any(axis=1).mean()) for _, te in parts}
+    base = {p.key: float(p.y[list(p.kinds)].any(axis=1).mean()) for p in (test.transformers, test.meters)}
     console.print("windows overlapping any fault (the forest's precision at chance): "
                   + ", ".join(f"{k.removesuffix('_id')} {v:.0%}" for k, v in base.items()))
     readings_per_s = test.readings / score_s

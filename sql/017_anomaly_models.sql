@@ -1,6 +1,8 @@
 -- Fault detectors (issue 19): each trained version with its training and held-out windows and its
 -- held-out metrics per fault kind, and the windows they flag. A version is never rewritten: a
--- retrain adds one, so the metrics of what scored an event stay next to it.
+-- retrain adds one, so the metrics of what scored an event stay next to it. `artifact` holds the
+-- fitted model (pickled by the pipeline that wrote it, read back only by it) where events are
+-- scored with it; the baselines' rows carry metrics only.
 
 CREATE TABLE anomaly_models (
     model_id       text        PRIMARY KEY,
@@ -13,6 +15,7 @@ CREATE TABLE anomaly_models (
     seed           integer     NOT NULL,
     features       text[]      NOT NULL,
     metrics        jsonb       NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(metrics) = 'object'),
+    artifact       bytea,
     created_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (detector, version)
 );

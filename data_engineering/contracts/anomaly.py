@@ -19,6 +19,7 @@ class AnomalyModel:
     seed: int
     features: tuple[str, ...]
     metrics: dict[str, Any] = field(default_factory=dict)
+    artifact: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

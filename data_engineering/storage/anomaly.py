@@ -19,8 +19,8 @@ _INSERT_EVENT = sql.SQL("INSERT INTO anomaly_events ({cols}) VALUES ({values})"
     values=sql.SQL(", ").join(sql.Placeholder() * len(_EVENT_COLUMNS)))
 _INSERT_MODEL = """
 INSERT INTO anomaly_models (model_id, detector, version, train_start, train_end, test_start, test_end, seed,
-                            features, metrics)
-SELECT %s, %s, COALESCE(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s FROM anomaly_models WHERE detector = %s
+                            features, metrics, artifact)
+SELECT %s, %s, COALESCE(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s, %s FROM anomaly_models WHERE detector = %s
 RETURNING version
 """
 
@@ -30,16 +30,17 @@ def write_model(conn: psycopg.Connection, model: AnomalyModel) -> int:
     Two retrains at once would collide on (detector, version) and one would fail: the DAG runs one."""
     return conn.execute(_INSERT_MODEL, (model.model_id, model.detector, model.train_start, model.train_end,
                                         model.test_start, model.test_end, model.seed, list(model.features),
-                                        Jsonb(model.metrics), model.detector)).fetchone()[0]
+                                        Jsonb(model.metrics), model.artifact, model.detector)).fetchone()[0]
 
 
 def latest_model(conn: psycopg.Connection, detector: str) -> tuple[AnomalyModel, int] | None:
+    """The newest version of the detector, with its artifact, and its version number."""
     row = conn.execute("SELECT model_id, detector, train_start, train_end, test_start, test_end, seed, features,"
-                       " metrics, version FROM anomaly_models WHERE detector = %s ORDER BY version DESC LIMIT 1",
-                       (detector,)).fetchone()
+                       " metrics, artifact, version FROM anomaly_models WHERE detector = %s"
+                       " ORDER BY version DESC LIMIT 1", (detector,)).fetchone()
     if row is None:
         return None
-    return AnomalyModel(*row[:7], tuple(row[7]), row[8]), row[9]
+    return AnomalyModel(*row[:7], tuple(row[7]), row[8], row[9]), row[10]
 
 
 def write_events(conn: psycopg.Connection, events: list[AnomalyEvent]) -> None:
