@@ -79,7 +79,7 @@ def main() -> None:
                 band_text = " / ".join(f"{m['bands'][b]['recall']:.2f}({m['bands'][b]['faults']:.0f})"
                                        if b in m["bands"] else "–" for b in evaluate.BANDS)
                 table.add_row(kind, name, str(m["faults"]), f"{m['precision']:.2f}", f"{m['recall']:.2f}",
-                              f"{m['f1']:.2f}", f"{m['delay_s']:.0f}", band_text,
+                              f"{m['f1']:.2f}", f"{m['delay_s']:.0f}" if m["delay_s"] is not None else "–", band_text,
                               end_section=kind == part.kinds[-1])
     console.print(table)
     base = {p.key: float(p.y[list(p.kinds)].any(axis=1).mean()) for p in (test.transformers, test.meters)}

@@ -3,6 +3,8 @@ the bench and the retraining pipeline so both report the same numbers."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from data_engineering.analytics.anomaly import evaluate, rules
@@ -26,9 +28,14 @@ def flags(part: Part, detector: Detector, name: str) -> pd.DataFrame:
     return detector.probabilities(part.x) > THRESHOLD
 
 
+def _json(values: dict) -> dict:
+    """NaN (no fault of a kind, or none detected to time) as null: the metrics are stored as JSON."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}
+
+
 def metrics(test: Period, detectors: tuple[Detector, Detector], window_s: int) -> dict[str, dict[str, dict]]:
     """detector → kind → precision, recall, f1, delay_s, faults and `bands` (recall and delay per
-    severity third)."""
+    severity third); null where undefined."""
     out: dict[str, dict[str, dict]] = {name: {} for name in DETECTORS}
     for part, detector in zip((test.transformers, test.meters), detectors, strict=True):
         for name in DETECTORS:
@@ -37,6 +44,7 @@ def metrics(test: Period, detectors: tuple[Detector, Detector], window_s: int) -
             bands = evaluate.by_band(events)
             for kind, s in scores.items():
                 rows = bands[bands["kind"] == kind].set_index("band")
-                out[name][kind] = s.__dict__ | {"bands": {b: rows.loc[b, ["faults", "recall", "delay_s"]].to_dict()
-                                                          for b in evaluate.BANDS if b in rows.index}}
+                out[name][kind] = _json(s.__dict__) | {"bands": {
+                    b: _json(rows.loc[b, ["faults", "recall", "delay_s"]].to_dict())
+                    for b in evaluate.BANDS if b in rows.index}}
     return out
