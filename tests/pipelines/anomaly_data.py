@@ -3,6 +3,9 @@ what the anomaly pipeline reads, without the broker and the ingest worker in bet
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from data_engineering.storage.database import Database
 from tests.simulation.streams import Run
 
 PHASE = ("ts", "point_id", "point_kind", "feeder_id", *(f"{q}_{p}_{u}" for q, u in
@@ -11,8 +14,9 @@ PHASE = ("ts", "point_id", "point_kind", "feeder_id", *(f"{q}_{p}_{u}" for q, u 
 AMI = ("event_ts", "meter_id", "pole_id", "seq", "voltage_v", "current_a", "power_kw", "network_profile")
 
 
-def store_run(db, run: Run) -> None:  # noqa: ANN001 - a Database
-    start, end = run.sim.config.start, run.sim.config.start.replace(hour=23, minute=59)
+def store_run(db: Database, run: Run) -> None:
+    start = run.sim.config.start
+    end = start + timedelta(seconds=run.sim.config.duration_s)
     with db.transaction() as conn:
         for table in ("phase_measurements", "ami_readings"):
             conn.execute("SELECT lascopf_ensure_partitions(%s, %s, %s)", (table, start, end))

@@ -31,7 +31,10 @@ def env(database, airflow_home):  # noqa: ANN001, ANN201
     os.environ.update({"DATABASE_URL": database.url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"})  # never dialled
     yield database
     for key, value in saved.items():
-        os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def test_retrains_stores_metrics_and_flags_the_last_minute(env):
