@@ -69,7 +69,7 @@ DASHBOARDS = (
               "ORDER BY 1", columns=("time", "metric", "lmp_usd_mwh")),
     )),
     Dashboard("lascopf-ami-voltage", "AMI voltage quality", "Voltage sags (ANSI C84.1 bands), phase unbalance "
-              "(NEMA), the simulator's injected faults and pole health.", (
+              "(NEMA), the simulator's injected faults, what the detectors flag, and pole health.", (
         Panel("Sag events per hour by band", "SELECT time_bucket('1 hour', start_ts) AS time, severity AS metric, "
               "count(*) AS events FROM voltage_sag_events WHERE $__timeFilter(start_ts) GROUP BY 1, 2 ORDER BY 1",
               kind="barchart", columns=("time", "metric", "events")),
@@ -97,6 +97,14 @@ DASHBOARDS = (
         Panel("Injected faults (simulation ground truth)", "SELECT start_ts, end_ts, kind, target_kind, target_id, "
               "severity FROM fault_labels WHERE $__timeFilter(start_ts) ORDER BY start_ts DESC LIMIT 200",
               kind="table", columns=("start_ts", "end_ts", "kind", "target_kind", "target_id", "severity")),
+        Panel("Flagged faults by kind (anomaly_models DAG)", "SELECT time_bucket('$__interval', e.window_start) AS "
+              "time, e.predicted_kind AS metric, count(*) AS flagged FROM anomaly_events e WHERE "
+              "$__timeFilter(e.window_start) AND e.predicted_kind <> '' GROUP BY 1, 2 ORDER BY 1", kind="barchart",
+              columns=("time", "metric", "flagged")),
+        Panel("Detector versions: held-out F1 by kind", "SELECT m.created_at AS time, m.detector || ' v' || m.version "
+              "|| ' ' || k.kind AS metric, (k.m ->> 'f1')::double precision AS f1 FROM anomaly_models m CROSS JOIN "
+              "LATERAL jsonb_each(m.metrics) AS k(kind, m) WHERE $__timeFilter(m.created_at) ORDER BY 1",
+              kind="table", columns=("time", "metric", "f1")),
     ), (POLE,)),
     Dashboard("lascopf-data-quality", "Data quality", "Great Expectations gate runs and dead letters.", (
         Panel("Gate runs", "SELECT created_at AS time, pipeline AS metric, CASE WHEN success THEN 1 ELSE 0 END AS "

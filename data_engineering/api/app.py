@@ -23,7 +23,7 @@ from data_engineering.api.feeds import PoleFeeds
 from data_engineering.api.keys import KeyCache
 from data_engineering.api.metrics import ApiMetrics
 from data_engineering.api.middleware import Admission, BodyLimit, CallerGate
-from data_engineering.api.routes import ami, health, runs, stream, topology
+from data_engineering.api.routes import ami, anomaly, health, runs, stream, topology
 from data_engineering.api.runs import launcher_for
 from data_engineering.api.security import Tickets, authenticate
 from data_engineering.settings import Settings
@@ -88,6 +88,6 @@ def create_app(settings: Settings, database_url: str, runs_launcher=None, platfo
     app.add_middleware(CallerGate, identify=partial(authenticate, keys.lookup, jwt_secret),
                        per_caller=settings.api_rate_limit_key, anonymous=settings.api_rate_limit_anonymous)
     app.add_middleware(AccessLog, metrics=metrics)
-    for module in (health, runs, ami, topology, stream):
+    for module in (health, runs, ami, anomaly, topology, stream):
         app.include_router(module.router)
     return app

@@ -197,6 +197,19 @@ class SagEvent(BaseModel):
     severity: str
 
 
+class AnomalyEventRow(BaseModel):
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    target_kind: Literal["transformer", "meter"]
+    target_id: str
+    predicted_kind: str = Field(description="the fault kind flagged; empty for a detector that names none")
+    score: float
+    model_id: str
+    detector: str
+    version: int
+    is_simulation: bool
+
+
 class DrComputeRequest(BaseModel):
     event_start: Timestamp = Field(description="RFC 3339; the event lasts at most 24 hours")
     event_end: Timestamp = Field(description="RFC 3339, after event_start")

@@ -162,6 +162,28 @@ def sag_events(conn: psycopg.Connection, start: datetime, end: datetime, pole_id
     return [{k: v for k, v in r.items() if k != "total"} for r in rows], total
 
 
+ANOMALY_EVENTS = """
+    SELECT e.window_start, e.window_end, e.target_kind, e.target_id, e.predicted_kind, e.score, e.model_id,
+           m.detector, m.version, e.is_simulation, count(*) OVER () AS total
+    FROM anomaly_events e JOIN anomaly_models m USING (model_id)
+    WHERE e.window_start >= %(start)s AND e.window_start < %(end)s
+      AND (%(target_kind)s::text IS NULL OR e.target_kind = %(target_kind)s)
+      AND (%(kind)s::text IS NULL OR e.predicted_kind = %(kind)s)
+    ORDER BY e.window_start DESC, e.target_kind, e.target_id, e.predicted_kind, e.model_id
+    LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+def anomaly_events(conn: psycopg.Connection, start: datetime, end: datetime, target_kind: str | None,
+                   kind: str | None, limit: int, offset: int) -> tuple[list[dict], int | None]:
+    """A page of flagged windows, newest first, with the detector version that flagged each, and the
+    total matching (None on a page past the end)."""
+    rows = _all(conn, ANOMALY_EVENTS, {"start": start, "end": end, "target_kind": target_kind, "kind": kind,
+                                       "limit": limit, "offset": offset})
+    total = rows[0]["total"] if rows else (0 if offset == 0 else None)
+    return [{k: v for k, v in r.items() if k != "total"} for r in rows], total
+
+
 def live_readings(conn: psycopg.Connection, pole_id: str, after: tuple[datetime, str],
                   until: tuple[datetime, str] | None = None, limit: int = 1_000) -> list[dict]:
     """A pole's readings after the (event_ts, meter_id) cursor, up to `until` if given, oldest first

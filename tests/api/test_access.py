@@ -24,6 +24,7 @@ def protected_routes(api: Api) -> list[tuple[str, str, Role, dict]]:
         ("GET", f"/api/v1/poles/{pole}/summary", Role.viewer, {}),
         ("GET", "/api/v1/anomalies", Role.viewer, {}),
         ("GET", "/api/v1/grid-health", Role.viewer, {}),
+        ("GET", "/api/v1/anomaly-events", Role.analyst, {}),
         ("GET", "/api/v1/topology", Role.viewer, {}),
         ("POST", "/api/v1/dr/compute", Role.analyst, {"json": event}),
         ("POST", "/api/v1/execute", Role.operator, {"json": {"reason": "access test"}}),
@@ -49,7 +50,7 @@ def test_every_route_is_covered_by_the_access_test(api: Api) -> None:
                   "/api/v1/poles/{pole_id}/live"}  # the WebSocket checks its own (test_stream)
     tested = {"/api/v1/results/{execution_id}", "/api/v1/results/{execution_id}/{table}",
               "/api/v1/poles/{pole_id}/summary", "/api/v1/anomalies", "/api/v1/grid-health", "/api/v1/topology",
-              "/api/v1/dr/compute", "/api/v1/execute", "/api/v1/stream-tickets"}
+              "/api/v1/dr/compute", "/api/v1/execute", "/api/v1/stream-tickets", "/api/v1/anomaly-events"}
     assert {r.path for r in api.client.app.routes} == open_paths | tested
 
 

@@ -21,12 +21,14 @@ import yaml
 
 from data_engineering.analytics.rollups import refresh_rollups
 from data_engineering.analytics.sags import detect_sags
+from data_engineering.contracts.anomaly import AnomalyEvent, AnomalyModel
 from data_engineering.contracts.spec import stored_arrow_schema
 from data_engineering.contracts.telemetry import telemetry_sources
 from data_engineering.embedded.postgres import PostgresServer
 from data_engineering.simulation.engine import Disturbance, utc
 from data_engineering.simulation.faults import Fault, fault_labels
 from data_engineering.simulation.history import scada_history, to_parquet
+from data_engineering.storage.anomaly import write_events, write_model
 from data_engineering.storage.backfill import backfill
 from data_engineering.storage.database import Database
 from data_engineering.storage.faults import write_fault_labels
@@ -78,6 +80,7 @@ def db(pg_server: PostgresServer) -> Iterator[Database]:
     backfill(database, telemetry_sources()["scada"], [scada.append_column("received_ts", received)])
     store_solved_execution(database)
     store_phases_and_faults(database)
+    store_anomaly_events(database)
     with database.transaction() as conn:
         for table in ("weather_observations", "market_prices"):
             conn.execute("SELECT lascopf_ensure_partitions(%s, %s, %s)", (table, FROM, TO))
@@ -114,6 +117,18 @@ def store_phases_and_faults(db: Database) -> None:
     backfill(db, source, [pa.Table.from_pylist(records, schema)])
     with db.transaction() as conn:
         write_fault_labels(conn, fault_labels(sim.report.faults, START, sim.config.seed))
+
+
+def store_anomaly_events(db: Database) -> None:
+    """A detector version with its held-out metrics, and one window it flagged."""
+    model = AnomalyModel("hgb-grafana", "hgb", FROM, START, START, TO, 1, ("v_min_pu",),
+                         {"phase_unbalance": {"precision": 0.9, "recall": 0.8, "f1": 0.85}})
+    window = START + timedelta(minutes=1)
+    with db.transaction() as conn:
+        write_model(conn, model)
+        conn.execute("UPDATE anomaly_models SET created_at = %s", (START,))
+        write_events(conn, [AnomalyEvent(window, window + timedelta(minutes=1), "transformer", "xf-p-00000",
+                                         "hgb-grafana", "phase_unbalance", 0.93)])
 
 
 def variables(db: Database) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Queue LASCOPF runs and read their results (JSON or CSV)."""
+"""Queue LASCOPF runs and read their results (JSON, CSV or Excel)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import Annotated, Literal
 import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from psycopg_pool import ConnectionPool
 
 from data_engineering.api import queries
 from data_engineering.api.deps import Conn, Leased, Operator, Pool, SettingsDep, Viewer
 from data_engineering.api.errors import PROTECTED, RETRY_AFTER, WITH_BODY
+from data_engineering.api.excel import XLSX, xlsx_response
 from data_engineering.api.models import (
     BindingRow,
     ConvergenceRow,
@@ -129,18 +130,21 @@ class CsvExport(StreamingResponse):
 
 
 @router.get("/results/{execution_id}/{table}", response_model=ListOf[dict],
-            responses={200: {"content": {"text/csv": {}}},
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}},
                        404: {"model": ErrorMessage, "description": "no such execution"}})
 def result_table(execution_id: uuid.UUID, table: ResultTable, _: Viewer, lease: Leased, pool: Pool,
-                 format: Literal["json", "csv"] = "json", limit: Limit = 10_000,  # noqa: A002
-                 offset: Offset = 0) -> ListOf[dict] | StreamingResponse:
+                 format: Literal["json", "csv", "xlsx"] = "json", limit: Limit = 10_000,  # noqa: A002
+                 offset: Offset = 0) -> ListOf[dict] | Response:
     """One result table of an execution: dispatch, lmps (LMP with its energy and congestion components),
     flows, binding, convergence or unserved (load cut off by islanding outages); `format=csv` exports
-    the whole table."""
+    the whole table, `format=xlsx` the whole table as an Excel workbook (up to a worksheet's rows)."""
     if queries.execution(lease.conn, execution_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no execution {execution_id}")
     if format == "csv":
         return CsvExport(pool, lease.keep(), table, execution_id)
+    if format == "xlsx":
+        return xlsx_response(f"{table.value}-{execution_id}.xlsx", table.value,
+                             queries.stream_result_rows(lease.conn, table, execution_id))
     model = ROW_MODELS[table]
     data = [model.model_validate(r).model_dump()
             for r in queries.result_rows(lease.conn, table, execution_id, limit, offset)]
