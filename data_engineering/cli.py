@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -366,13 +367,17 @@ def down() -> None:
     console.print(f"stopped; had to stop {', '.join(left)} directly" if left else "stopped")
 
 
-def _demo_start(minutes: float) -> datetime:
+def _demo_start(minutes: float, taken: Callable[[datetime, datetime], bool] = lambda start, end: False) -> datetime:
     """The simulated window ends at the most recent weekday 19:00 UTC, the evening peak of the
-    simulated load shapes (solar time = UTC): a stressed network shows congestion and prices."""
+    simulated load shapes (solar time = UTC): a stressed network shows congestion and prices. A
+    window an earlier demo already filled (`taken`) moves a week back: a second fleet's readings
+    in the same minutes, under the same meter ids, would break every meter's sequence."""
     now = datetime.now(UTC)
     end = now.replace(hour=19, minute=0, second=0, microsecond=0)
     while end > now or end.weekday() >= 5:
         end -= timedelta(days=1)
+    while taken(end - timedelta(minutes=minutes), end):
+        end -= timedelta(days=7)
     return end - timedelta(minutes=minutes)
 
 
@@ -398,7 +403,10 @@ def demo(
         os.environ.update(platform.env())  # DAG tasks read the same settings
         for line in platform.embedded:
             console.print(f"[green]up[/]: {line}")
-        start = _demo_start(minutes)
+        from data_engineering.storage.windows import holds_ami
+
+        with platform.db.connect(autocommit=True) as conn:
+            start = _demo_start(minutes, lambda begin, end: holds_ami(conn, begin, end))
         config = _simulation_config(settings, meters, minutes, None, None, start.isoformat(), True, False,
                                     [f"p-00000@{minutes * 30:.0f}:8:0.72"])
         sim_report, _ = _run_simulation(platform, config, speed=0.0, history_days=history_days)

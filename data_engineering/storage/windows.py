@@ -27,6 +27,12 @@ def read_ami(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.Dat
     return frame
 
 
+def holds_ami(conn: psycopg.Connection, start: datetime, end: datetime) -> bool:
+    """Whether any AMI reading has its event time in [start, end)."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM ami_readings WHERE event_ts >= %s AND event_ts < %s)",
+                        (start, end)).fetchone()[0]
+
+
 def read_scada(conn: psycopg.Connection, start: datetime, end: datetime,
                element_types: tuple[str, ...] = ("load", "generator", "bus")) -> pd.DataFrame:
     frame = _frame(conn, "SELECT ts, element_type, element_id, bus_id, p_mw, q_mvar, vm_pu, va_deg, freq_hz,"
