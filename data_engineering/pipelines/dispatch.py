@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
@@ -189,6 +189,7 @@ def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
     band also solves the P50 alone, for the cost of that security."""
     from data_engineering.solver.options import SolveOptions
     from data_engineering.solver.solve import solve_case
+    from data_engineering.solver.spread import solve_secured
     from data_engineering.storage.case_store import read_case_objects
 
     s = platform.settings
@@ -197,9 +198,9 @@ def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
     options = SolveOptions(method=s.dispatch_method, load_shedding=s.dispatch_load_shedding, mode=s.dispatch_mode,
                            islanding=s.dispatch_islanding, secure_spread=secured)
     began = time.perf_counter()
-    result = solve_case(case, options, s.solver_backend)
+    result, p50 = solve_secured(case, options, s.solver_backend) if secured else (
+        solve_case(case, options, s.solver_backend), None)
     result.islanding_contingencies = built["islanding"]
-    p50 = solve_case(case, replace(options, secure_spread=False), s.solver_backend) if secured else None
     key = f"{run.prefix}result.json"
     platform.lake.put(key, orjson.dumps(result.to_json(case), option=orjson.OPT_SERIALIZE_NUMPY),
                       "application/json")
@@ -235,7 +236,7 @@ def store(platform: Platform, run: DispatchRun, extracted: dict, quality_run_id:
         persistence_mape_pct=scores["persistence"]["mape_pct"], spread_secured=solved.get("spread_secured", False),
         p50_objective_usd=solved.get("p50_objective"))
     times = pd.DatetimeIndex(pd.to_datetime(built["times"], utc=True))
-    band = ForecastBand.of(*(_bus_frame(platform, transformed[name]).sum(axis=1)
+    band = ForecastBand(*(_bus_frame(platform, transformed[name]).sum(axis=1)
                              for name in ("forecast_p10", "forecast", "forecast_p90")))
     with platform.db.transaction() as conn:
         store_execution(conn, record, case, result, times, platform.settings.flows_min_contingency_loading_pct)

@@ -14,6 +14,7 @@ where they fell). The CSV (50 MB) is parsed once and cached as Parquet."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -35,8 +36,8 @@ CLASS_PROFILES: dict[str, tuple[str, ...]] = {
     "industrial": ("G3-A", "G3-H", "G3-M"),
 }
 # profile families reported separately by the forecast backtest
-FAMILIES = {"household (H0)": "H0-", "business (G0-G6)": "G", "agriculture (L0-L2)": "L",
-            "LV grids": "lv_", "MV grids": "mv_", "HV grids": "hv_"}
+FAMILIES = {"household (H0)": r"H0-", "business (G0-G6)": r"G\d-", "agriculture (L0-L2)": r"L\d-",
+            "LV grids": r"lv_", "MV grids": r"mv_", "HV grids": r"hv_"}  # profile name prefixes
 
 
 def _cache_dir() -> Path:
@@ -144,7 +145,4 @@ def seasonal_temperature_c(when: datetime, annual_mean_c: float = 10.0, seasonal
 
 def family_of(profile: str) -> str | None:
     """The backtest family a SimBench load profile belongs to."""
-    for family, prefix in FAMILIES.items():
-        if profile.startswith(prefix) and not (prefix == "G" and not profile[1:2].isdigit()):
-            return family
-    return None
+    return next((family for family, prefix in FAMILIES.items() if re.match(prefix, profile)), None)

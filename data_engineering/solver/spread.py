@@ -31,13 +31,20 @@ class SpreadCost:
         return 100.0 * self.difference / abs(self.p50_objective)
 
 
-def spread_cost(case: Case, options: SolveOptions | None = None) -> SpreadCost:
-    """Solve `case` P50-only and secured for its `load_band_mw` (`options` otherwise as given)."""
+def solve_secured(case: Case, options: SolveOptions | None = None, backend: str = "python"
+                  ) -> tuple[SolveResult, SolveResult]:
+    """`case` secured for its `load_band_mw`, and for its P50 load alone (`options` otherwise as
+    given): the dispatch and its reference."""
     if case.load_band_mw is None:
         raise ValueError(f"case {case.name} has no load band (load_band_mw) to secure the dispatch for")
     options = options or SolveOptions()
-    p50 = solve_case(case, replace(options, secure_spread=False))
-    secured = solve_case(case, replace(options, secure_spread=True))
+    return (solve_case(case, replace(options, secure_spread=True), backend),
+            solve_case(case, replace(options, secure_spread=False), backend))
+
+
+def spread_cost(case: Case, options: SolveOptions | None = None) -> SpreadCost:
+    """Solve `case` P50-only and secured for its `load_band_mw` (`options` otherwise as given)."""
+    secured, p50 = solve_secured(case, options)
     return SpreadCost(p50.status, secured.status, _objective(p50), _objective(secured))
 
 

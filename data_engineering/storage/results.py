@@ -46,10 +46,6 @@ class ForecastBand:
     p50_mw: pd.Series
     p90_mw: pd.Series
 
-    @classmethod
-    def of(cls, p10: pd.Series, p50: pd.Series, p90: pd.Series) -> ForecastBand:
-        return cls(p10, p50, p90)
-
     def rows(self) -> list[tuple]:
         return [(i + 1, ts, float(lo), float(mid), float(hi)) for i, (ts, lo, mid, hi) in
                 enumerate(zip(self.p50_mw.index, self.p10_mw, self.p50_mw, self.p90_mw, strict=True))]

@@ -105,7 +105,7 @@ def store_solved_execution(db: Database) -> uuid.UUID:
     system = pd.Series(case.load_mw.sum(axis=1), index=times)
     with db.transaction() as conn:
         store_execution(conn, record, case, result, times)
-        store_forecast(conn, execution_id, ForecastBand.of(0.95 * system, system, 1.05 * system), scores.as_dict())
+        store_forecast(conn, execution_id, ForecastBand(0.95 * system, system, 1.05 * system), scores.as_dict())
     return execution_id
 
 
