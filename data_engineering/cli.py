@@ -285,11 +285,11 @@ def simulate(
     faults if asked, and publish them to Kafka; each meter's seq continues after the highest stored."""
     from data_engineering.runtime import open_platform
 
+    if profiles not in (None, "synthetic", "simbench"):
+        raise typer.BadParameter(f"--profiles is synthetic or simbench, got {profiles!r}")
     settings = _settings()
     with ExitStack() as stack:
         platform = open_platform(settings, stack)
-        if profiles not in (None, "synthetic", "simbench"):
-            raise typer.BadParameter(f"--profiles is synthetic or simbench, got {profiles!r}")
         config = _simulation_config(settings, meters, minutes, rate_hz, seed, start, batching, ideal, sag, speed,
                                     meters_per_pole, faults, phases, profiles)
         report, key = _run_simulation(platform, config, speed, history_days)
