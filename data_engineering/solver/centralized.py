@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class ExtensiveSolution:
     status: str
     x: np.ndarray | None = None  # (T, D)
-    xs: np.ndarray | None = None  # (T, S, D) scenario dispatches
+    xs: np.ndarray | None = None  # (T, S, D) scenario dispatches in corrective mode (preventive: the response of x)
     objective: float = float("nan")
     prices: Prices | None = None
     binding: list[BindingConstraint] = field(default_factory=list)
@@ -108,17 +108,20 @@ class ExtensiveForm:
         model, limits = self.model, self.limits
         status, sol, rounds = self.screened(max_rounds)
         if sol is None:
-            return ExtensiveSolution(status, rounds=rounds, flow_rows=int(limits.present.sum()))
-        x, xs = limits.dispatch(sol.x)
-        if len(limits.scenarios) < model.n_scenarios:
-            xs = model.response(x, np.arange(model.n_scenarios))
+            return ExtensiveSolution(status, rounds=rounds, flow_rows=len(limits.present))
+        if model.corrective:
+            x, xs = limits.dispatch(sol.x)
+            if len(limits.scenarios) < model.n_scenarios:
+                xs = model.response(x, np.arange(model.n_scenarios))
+        else:  # the preventive response of x: never built whole (T × S × D)
+            x, xs = limits.dispatch(sol.x, np.zeros(0, dtype=int))[0], None
         objective = sol.objective + model.c0_total * model.intervals
         y = sol.row_dual
         lmp = demand_prices(model, [*self.balances, *limits.priced], y)
         binding = sort_binding(binding_constraints(model, limits.security, y, x, xs)) if len(
             limits.scenarios) == model.n_scenarios else []
         return ExtensiveSolution("optimal", x, xs, objective, Prices.of(model, lmp), binding, rounds,
-                                 int(limits.present.sum()))
+                                 len(limits.present))
 
 
 def solve_extensive(model: Model, scenarios: np.ndarray | None = None, tol_mw: float = 1e-3,

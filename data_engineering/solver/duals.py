@@ -53,9 +53,9 @@ def demand_prices(model: Model, blocks: list[PricedRows], y: np.ndarray) -> np.n
 
 
 def binding_constraints(model: Model, blocks: list[PricedRows], y: np.ndarray, x: np.ndarray,
-                        xs: np.ndarray) -> list[BindingConstraint]:
+                        xs: np.ndarray | None) -> list[BindingConstraint]:
     """Security limits with a non-zero dual, with the flow (or unit output) of the dispatch: `x`
-    (T, D) base, `xs` (T, S, D) scenario dispatches."""
+    (T, D) base, `xs` (T, S, D) scenario dispatches (None: the preventive response of `x`)."""
     case = model.case
     L = case.branches.n
     out = []
@@ -63,7 +63,8 @@ def binding_constraints(model: Model, blocks: list[PricedRows], y: np.ndarray, x
         t, s = block.t, block.scenario
         if not (np.abs(y[np.asarray(block.rows)]) > DUAL_TOL).any():
             continue
-        flows = model.scenario_flows(x[[t]], xs[[t]][:, [s]], np.array([t]), np.array([s]))[0, 0]
+        own = model.response(x[[t]], np.array([s]), np.array([t])) if xs is None else xs[[t]][:, [s]]
+        flows = model.scenario_flows(x[[t]], own, np.array([t]), np.array([s]))[0, 0]
         for element, row in zip(block.elements, block.rows, strict=True):
             if abs(y[row]) <= DUAL_TOL:
                 continue
@@ -71,7 +72,7 @@ def binding_constraints(model: Model, blocks: list[PricedRows], y: np.ndarray, x
                 name, value, limit = case.branches.names[element], flows[element], model.rating(s)[element]
             else:
                 d = element - L
-                value = xs[block.t, s, d]
+                value = own[0, 0, d]
                 limit = model.upper[block.t, d] if y[row] < 0 else model.lower[block.t, d]
                 name = f"unit {case.generators.names[d]}"
             out.append(BindingConstraint(

@@ -22,6 +22,7 @@ from scipy.sparse.linalg import splu
 from data_engineering.solver.case import Case
 
 DENSE_BUSES = 1000  # up to here the full PTDF/LODF are built once and indexed
+SOLVE_BLOCK = 512  # LODF columns solved per sparse solve
 
 
 class Network:
@@ -104,17 +105,35 @@ class Network:
             return self.lodf[:, outages]
         return self._solved_columns(outages)
 
-    def _solved_columns(self, outages: np.ndarray) -> np.ndarray:
+    def lodf_rows(self, outages: np.ndarray) -> np.ndarray:
+        """(len(outages), L): `lodf_columns` laid out one outage per row (what a per-outage pass reads)."""
+        outages = np.asarray(outages, dtype=int).ravel()
+        if self.dense:
+            return np.ascontiguousarray(self.lodf[:, outages].T)
+        self._solve_columns(outages)
+        out = np.empty((len(outages), self.n_branches))
+        for j, k in enumerate(outages.tolist()):
+            out[j] = self._columns[k]
+        return out
+
+    def _solve_columns(self, outages: np.ndarray) -> None:
+        """Solve and cache the LODF columns of `outages` not cached yet, SOLVE_BLOCK at a time: all
+        outages of a grid-scale case at once would hold buses × outages and branches × outages dense
+        arrays (gigabytes) for a moment."""
         missing = np.array([k for k in dict.fromkeys(outages.tolist()) if k not in self._columns], dtype=int)
-        if len(missing):
-            transfer = self._transfer(missing)
-            for j, k in enumerate(missing):
+        for start in range(0, len(missing), SOLVE_BLOCK):
+            block = missing[start:start + SOLVE_BLOCK]
+            transfer = self._transfer(block)
+            for j, k in enumerate(block.tolist()):
                 own = transfer[k, j]
-                self._own[int(k)] = own
+                self._own[k] = own
                 bridge = np.isclose(own, 1.0, atol=1e-8) and self.case.branches.in_service[k]
                 column = np.zeros(self.n_branches) if bridge else transfer[:, j] / (1.0 - own)
                 column[k] = -1.0
-                self._columns[int(k)] = column
+                self._columns[k] = column
+
+    def _solved_columns(self, outages: np.ndarray) -> np.ndarray:
+        self._solve_columns(outages)
         if not len(outages):
             return np.zeros((self.n_branches, 0))
         return np.stack([self._columns[int(k)] for k in outages], axis=1)
@@ -124,7 +143,7 @@ class Network:
         outages = np.asarray(outages, dtype=int).ravel()
         if self.dense:
             return self.bridges[outages]
-        self._solved_columns(outages)
+        self._solve_columns(outages)
         own = np.array([self._own[int(k)] for k in outages])
         return np.isclose(own, 1.0, atol=1e-8) & self.case.branches.in_service[outages]
 
@@ -141,7 +160,7 @@ class Network:
     @cached_property
     def bridges(self) -> np.ndarray:
         everything = np.arange(self.n_branches)
-        self._solved_columns(everything)
+        self._solve_columns(everything)
         own = np.array([self._own[int(k)] for k in everything])
         return np.isclose(own, 1.0, atol=1e-8) & self.case.branches.in_service
 

@@ -12,16 +12,39 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
 from data_engineering.solver.duals import PricedRows
 from data_engineering.solver.model import Model
+from data_engineering.solver.outage_screen import branch_outage_overloads, outage_blocks
 from data_engineering.solver.qp import DenseQP, DiagonalQP
 
 log = logging.getLogger(__name__)
 WATCH_LOADING = 0.9  # a scenario with a flow beyond this share of its rating is re-screened every round
+
+
+class LimitSet:
+    """The (interval position, scenario position, element) limits already in the QP, as sorted flat
+    keys: as a bool cube it would be intervals × scenarios × elements (4.5·10⁹ on 9,241 buses, 12
+    intervals, all N-1, shedding), for a few thousand rows."""
+
+    def __init__(self, shape: tuple[int, int, int]) -> None:
+        self.shape, self.keys = shape, np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _flat(self, i: np.ndarray, j: np.ndarray, element: np.ndarray) -> np.ndarray:
+        return np.ravel_multi_index((i, j, element), self.shape).astype(np.int64)
+
+    def contains(self, i: np.ndarray, j: np.ndarray, element: np.ndarray) -> np.ndarray:
+        return np.isin(self._flat(i, j, element), self.keys, assume_unique=False)
+
+    def add(self, i: np.ndarray, j: np.ndarray, element: np.ndarray) -> None:
+        self.keys = np.union1d(self.keys, self._flat(i, j, element))
 
 
 class ScreenedLimits:
@@ -33,7 +56,7 @@ class ScreenedLimits:
         self.model, self.qp, self.tol_mw, self.max_rows = model, qp, tol_mw, max_rows
         self.intervals, self.scenarios = np.asarray(intervals), np.asarray(scenarios)
         self.base_columns = base_columns
-        self.present = np.zeros((len(self.intervals), len(self.scenarios), model.n_elements), dtype=bool)
+        self.present = LimitSet((len(self.intervals), len(self.scenarios), model.n_elements))
         # (t, s) → the devices of its corrective dispatch and the columns holding them (own or base)
         self.blocks: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self.security: list[PricedRows] = []
@@ -67,6 +90,10 @@ class ScreenedLimits:
         if full:
             self.watched[:] = False
         log.debug("screening %d of %d scenarios", len(positions), len(self.scenarios))
+        shift_only = self._shift_only[positions]
+        if shift_only.any():
+            found.append(self._screen_outages(v, positions[shift_only]))
+            positions = positions[~shift_only]
         for part in self.model.scenario_chunks(len(self.intervals), len(positions)):
             chunk = positions[part]
             x, xs = self.dispatch(v, chunk)
@@ -79,8 +106,36 @@ class ScreenedLimits:
         cuts = np.flatnonzero(np.diff(i) | np.diff(j)) + 1
         self._add_rows([(int(self.intervals[i[g[0]]]), int(self.scenarios[j[g[0]]]), element[g])
                         for g in np.split(np.arange(len(i)), cuts) if len(g)])
-        self.present[i, j, element] = True
+        self.present.add(i, j, element)
         return added + len(i)
+
+    @cached_property
+    def _shift_only(self) -> np.ndarray:
+        """Per scenario position: its flows are the base flows shifted by one LODF column
+        (`Model.shift_only`), screened by `outage_screen` in one fused pass. Not in corrective mode
+        (a violation there adds a dispatch of its own) nor under a load band (the worst trajectory's)."""
+        if self.model.corrective or self.model.deviation is not None:
+            return np.zeros(len(self.scenarios), dtype=bool)
+        return self.model.shift_only[self.scenarios]
+
+    def _screen_outages(self, v: np.ndarray, positions: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Screen the shift-only scenarios at `positions`: base flows once, then their LODF rows a
+        block at a time. Returns the new violated limits like `_screen_block`."""
+        model, network = self.model, self.model.network
+        x = np.vstack([v[self.base_columns(int(t))] for t in self.intervals])
+        base = network.branch_flows(model.injection(x, self.intervals))
+        rating = model.case.branches.emergency_mw
+        found = []
+        for block in outage_blocks(positions, network.n_branches):
+            outages = model.outages[self.scenarios[block]]
+            i, j, branch, excess, loaded = branch_outage_overloads(
+                base, network.lodf_rows(outages), outages, rating, self.tol_mw, WATCH_LOADING)
+            self.watched[block] = loaded
+            j = block[j]
+            new = ~self.present.contains(i, j, branch)
+            found.append((i[new], j[new], branch[new], excess[new]))
+        return tuple(map(np.concatenate, zip(*found, strict=True)))  # type: ignore[return-value]
 
     def _worst(self, i: np.ndarray, j: np.ndarray, element: np.ndarray, excess: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -112,7 +167,7 @@ class ScreenedLimits:
                     added += 1
             flows = (scenarios[j] == 0) | (element < model.case.branches.n)
             i, j, element, excess = i[flows], j[flows], element[flows], excess[flows]
-        new = ~self.present[i, chunk[j], element]
+        new = ~self.present.contains(i, chunk[j], element)
         return added, (i[new], chunk[j[new]], element[new], excess[new])
 
     def add_all(self) -> int:
@@ -129,9 +184,9 @@ class ScreenedLimits:
                     self._add_block(int(t), int(s))
                 elements = np.flatnonzero(np.r_[finite, units])
                 groups.append((int(t), int(s), elements))
-                self.present[i, j, elements] = True
+                self.present.add(np.full(len(elements), i), np.full(len(elements), j), elements)
         self._add_rows(groups)
-        return int(self.present.sum()) + len(self.blocks)
+        return len(self.present) + len(self.blocks)
 
     def _i(self, t: int) -> int:
         return int(np.flatnonzero(self.intervals == t)[0])

@@ -116,12 +116,16 @@ def _assign(result: SolveResult, model: Model, x: np.ndarray, xs: np.ndarray | N
     result.binding = binding
     result.flows_mw = model.flows(x)
     xs = scenario_dispatch(model, x, xs)
-    if model.corrective:  # where the response itself is secure, it is the corrective dispatch reported
+    if xs is None:  # preventive: only the scenarios that lose output move the units
+        moved = np.flatnonzero(model.lost.any(axis=1) | model.participation.any(axis=1))
+        scenarios, dispatch = moved, model.response(x, moved)
+    else:  # where the response itself is secure, it is the corrective dispatch reported
         every = np.arange(model.n_scenarios)
-        xs = np.where(model.insecure(x, ACCEPT_TOL_PU * model.case.base_mva)[..., None], xs, model.response(x, every))
-    for s, c in enumerate(model.case.contingencies, start=1):
-        if np.abs(xs[:, s, : model.n_gen] - x[:, : model.n_gen]).max() > 1e-6:
-            result.scenario_dispatch_mw[c.label] = xs[:, s, : model.n_gen]
+        scenarios, dispatch = every, np.where(model.insecure(x, ACCEPT_TOL_PU * model.case.base_mva)[..., None], xs,
+                                              model.response(x, every))
+    for j, s in enumerate(scenarios.tolist()):
+        if s > 0 and np.abs(dispatch[:, j, : model.n_gen] - x[:, : model.n_gen]).max() > 1e-6:
+            result.scenario_dispatch_mw[model.case.contingencies[s - 1].label] = dispatch[:, j, : model.n_gen]
     result.reserve_shortfall_mw = reserve_shortfall(model, x)
     accept(result, model, x, xs)
 

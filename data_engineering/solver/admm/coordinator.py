@@ -75,7 +75,7 @@ class AdmmOutcome:
     status: str
     message: str = ""
     x: np.ndarray | None = None  # (T, D) cost-carrying copies
-    xs: np.ndarray | None = None  # (T, S, D) scenario dispatches
+    xs: np.ndarray | None = None  # (T, S, D) scenario dispatches in corrective mode (preventive: None)
     iterations: int = 0
     history: list[IterationRecord] = field(default_factory=list)
     prices: Prices | None = None
@@ -245,8 +245,11 @@ def _stalled(history: list[IterationRecord], options: SolveOptions) -> bool:
     return recent > 100 * options.primal_tol_mw and recent > 0.99 * before
 
 
-def _scenario_dispatch(model: Model, x: np.ndarray, reports: dict[Key, Report]) -> np.ndarray:
-    """(T, S, D): the preventive response of `x`, with the subproblems' corrective dispatches."""
+def _scenario_dispatch(model: Model, x: np.ndarray, reports: dict[Key, Report]) -> np.ndarray | None:
+    """(T, S, D): the preventive response of `x`, with the subproblems' corrective dispatches; None
+    in preventive mode (the response itself, never built whole)."""
+    if not model.corrective:
+        return None
     xs = model.response(x, np.arange(model.n_scenarios))
     for (t, _), report in reports.items():
         for s, own in report.scenario_dispatch.items():
