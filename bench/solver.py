@@ -2,10 +2,14 @@
 
     python bench/solver.py [--quick] [--workers N] [--repeat R]
     python bench/solver.py --centralized pglib_opf_case2869_pegase:12:all:1.2:shed:5 [--centralized ...]
+    python bench/solver.py --admm pglib_opf_case118_ieee:24:none:ramps=0.5 [--admm ...]
 
 `--centralized CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]` times the centralized solve alone
 on that instance (the grid-scale ones, where ADMM is not the point), in a fresh process with its peak
-RSS, one JSON line each.
+RSS, one JSON line each. `--admm SPEC` (same grammar) runs just those instances through the main
+table's row (centralized, serial ADMM, ADMM on N workers, interleaved) and prints the table and the
+JSON (residual histories in bench/results/solver-admm.png). Either grammar takes an extra token
+`ramps=F` anywhere after the contingencies: every unit's ramp limits × F (`Case.with_ramp_factor`).
 
 For each instance (case × intervals × contingencies) both methods solve the same case, in a fresh
 process (its peak RSS is the instance's own), R rounds of centralized, serial ADMM and ADMM on N
@@ -15,6 +19,10 @@ screening), the ADMM times (serial and N workers) and iterations, the objective 
 constraint violation of the ADMM dispatch (checked against every constraint and contingency), the
 peak RSS and the ADMM/centralized time ratio. Prints one JSON line (with the ratios) and writes
 bench/results/solver.png (ADMM residual histories).
+
+ADMM decomposes by interval (each interval's copy enforces its contingencies); the per-contingency
+"scenario" decomposition was removed (README, "Why there is no scenario decomposition"). The ramp
+instances (`ramps ×0.5`, `×0.2`) measure ADMM against centralized where ramps bind.
 
 Contingency sets: `2` is the first two non-islanding outages (the published comparisons used 2–4;
 on the 14- and 30-bus cases two named securable outages instead);
@@ -66,35 +74,48 @@ class Instance:
     intervals: int
     contingencies: str  # "2", "all", or a branch list
     emergency: float = 1.0
-    decomposition: str = "interval"
     shedding: bool = False
     target: str = ""
     interval_minutes: float = 60.0
+    ramp_factor: float = 1.0  # every unit's ramp limits × this
 
     @classmethod
     def parse(cls, spec: str) -> Instance:
-        """`CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]`, e.g. pglib_opf_case2869_pegase:12:all:1.2:shed:5."""
-        name, intervals, contingencies, *rest = spec.split(":")
+        """`CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]`, e.g. pglib_opf_case2869_pegase:12:all:1.2:shed:5,
+        with `ramps=F` allowed anywhere after the contingencies (pglib_opf_case118_ieee:24:none:ramps=0.5)."""
+        name, intervals, contingencies, *tokens = spec.split(":")
+        ramps = [t for t in tokens if t.startswith("ramps=")]
+        if len(ramps) > 1:
+            raise ValueError(f"{spec!r}: one ramps= at most")
+        rest = [t for t in tokens if not t.startswith("ramps=")]
         emergency = float(rest.pop(0)) if rest else 1.0
         minutes = [float(r) for r in rest if r != "shed"]
         return cls(name, int(intervals), contingencies, emergency, shedding="shed" in rest,
-                   interval_minutes=minutes[0] if minutes else 60.0)
+                   interval_minutes=minutes[0] if minutes else 60.0,
+                   ramp_factor=float(ramps[0].removeprefix("ramps=")) if ramps else 1.0)
 
     def load(self) -> Case:
         case = load_case(self.case, self.intervals, interval_minutes=self.interval_minutes)
-        return select(case.with_emergency_factor(self.emergency), self.contingencies)[0]
+        case = case.with_emergency_factor(self.emergency)
+        if self.ramp_factor != 1.0:
+            case = case.with_ramp_factor(self.ramp_factor)
+        return select(case, self.contingencies)[0]
 
 
 INSTANCES = [
-    Instance("paper5", 5, "2-3,2-4,2-5,3-4,4-5", decomposition="scenario"),
+    Instance("paper5", 5, "2-3,2-4,2-5,3-4,4-5"),
     Instance("pglib_opf_case14_ieee", 5, "2-3,2-4"),  # the first two, 1-2 and 1-5: 1-2 is infeasible alone
     Instance("pglib_opf_case30_ieee", 5, "4-6,6-7"),  # the two most expensive to secure
     Instance("pglib_opf_case57_ieee", 5, "2"),
     Instance("pglib_opf_case118_ieee", 5, "2", target="ADMM < 10 s"),
-    Instance("pglib_opf_case118_ieee", 5, "2", decomposition="scenario"),
     Instance("pglib_opf_case118_ieee", 24, "all", 1.2, target="gap ≤ 0.1 %, ratio ≤ 3"),
     Instance("pglib_opf_case300_ieee", 5, "2"),
     Instance("pglib_opf_case300_ieee", 5, "all", 1.2, shedding=True, target="converges"),
+    # binding ramps (issue 16 item 3): ADMM against centralized with every ramp limit × 0.5 and × 0.2
+    Instance("pglib_opf_case118_ieee", 24, "none", ramp_factor=0.5, target="ratio ≤ 3"),
+    Instance("pglib_opf_case118_ieee", 24, "none", ramp_factor=0.2, target="ratio ≤ 3"),
+    Instance("pglib_opf_case300_ieee", 24, "none", ramp_factor=0.5, target="ratio ≤ 3"),
+    Instance("pglib_opf_case300_ieee", 24, "none", ramp_factor=0.2, target="ratio ≤ 3"),
 ]
 QUICK = [i for i in INSTANCES if i.case in ("paper5", "pglib_opf_case14_ieee", "pglib_opf_case118_ieee")]
 
@@ -139,7 +160,7 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
     (one of each per round), so every method gets the same runs under the same load; best of each."""
     case = instance.load()
     central_options = SolveOptions(method="centralized", load_shedding=instance.shedding)
-    admm_options = replace(central_options, method="admm", decomposition=instance.decomposition)
+    admm_options = replace(central_options, method="admm")
     methods = {"centralized": central_options, "admm": admm_options}
     if workers > 1:
         methods["admm_workers"] = replace(admm_options, workers=workers)
@@ -155,7 +176,7 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
         "case": instance.case, "buses": case.buses.n, "intervals": instance.intervals,
         "contingencies": len(case.contingencies), "runs": repeat,
         "shed_mw": float(central.shed_mw.sum()) if central.shed_mw is not None else None,
-        "emergency": instance.emergency, "decomposition": instance.decomposition,
+        "emergency": instance.emergency, "ramp_factor": instance.ramp_factor,
         "centralized_status": central.status, "centralized_s": round(best["centralized"], 4), "screening_rounds":
         central.screening_rounds, "admm_status": admm.status, "admm_s": round(best["admm"], 4),
         "admm_workers_s": round(best["admm_workers"], 4) if workers > 1 else None,
@@ -173,7 +194,8 @@ def run_centralized(instance: Instance, repeat: int) -> dict:
     result, seconds = timed(case, SolveOptions(method="centralized", load_shedding=instance.shedding), repeat)
     return {"case": instance.case, "buses": case.buses.n, "intervals": instance.intervals,
             "interval_minutes": instance.interval_minutes, "contingencies": len(case.contingencies),
-            "emergency": instance.emergency, "shedding": instance.shedding, "runs": repeat, "status": result.status,
+            "emergency": instance.emergency, "ramp_factor": instance.ramp_factor, "shedding": instance.shedding,
+            "runs": repeat, "status": result.status,
             "seconds": round(seconds, 2), "screening_rounds": result.screening_rounds, "objective": result.objective,
             "shed_mw": float(result.shed_mw.sum()) if result.shed_mw is not None else None,
             "message": result.message}
@@ -240,20 +262,26 @@ def security_table(rows: list[dict]) -> Table:
     return out
 
 
+def label(r: dict) -> str:
+    """The C column: contingencies, emergency factor, ramp factor (e.g. `0`, `322 @1.2x`, `0 ramps ×0.5`)."""
+    text = f"{r['contingencies']}" + (f" @{r['emergency']:g}x" if r["emergency"] != 1 else "")
+    return text + (f" ramps ×{r['ramp_factor']:g}" if r.get("ramp_factor", 1.0) != 1 else "")
+
+
 def table(rows: list[dict]) -> Table:
     out = Table(title="LASCOPF: ADMM / APP vs centralized (HiGHS, screened), interleaved in the same run, best of runs")
-    for col in ("case", "buses", "T", "C", "decomp.", "runs", "centralized s", "ADMM s", "ADMM 2w s", "iters", "gap",
+    for col in ("case", "buses", "T", "C", "runs", "centralized s", "ADMM s", "ADMM 2w s", "iters", "gap",
                 "max viol. pu", "peak RSS GB", "ADMM/central", "published s", "target"):
-        out.add_column(col, justify="left" if col in ("case", "decomp.", "target") else "right")
+        out.add_column(col, justify="left" if col in ("case", "target") else "right")
     for r in rows:
-        contingencies = f"{r['contingencies']}" + (f" @{r['emergency']:g}x" if r["emergency"] != 1 else "")
+        contingencies = label(r)
         contingencies += f" shed {r['shed_mw']:.0f} MW" if r["shed_mw"] else ""
         central = f"{r['centralized_s']:.3f}" + ("" if r["centralized_status"] == "optimal" else
                                                  f" {r['centralized_status']}")
         admm = f"{r['admm_s']:.3f}" + ("" if r["admm_status"] == "optimal" else f" {r['admm_status']}")
         workers = "–" if r["admm_workers_s"] is None else f"{r['admm_workers_s']:.3f}"
         out.add_row(r["case"].replace("pglib_opf_", ""), str(r["buses"]), str(r["intervals"]), contingencies,
-                    r["decomposition"], str(r["runs"]), central, admm, workers, str(r["admm_iterations"]),
+                    str(r["runs"]), central, admm, workers, str(r["admm_iterations"]),
                     f"{r['gap']:.1e}", f"{r['max_violation_pu']:.1e}", f"{r['peak_rss_gb']:.2f}",
                     f"{r['ratio']:.2f}", f"{r['published_s']}" if r["published_s"] else "–", r["target"])
     return out
@@ -270,8 +298,7 @@ def plot(rows: list[dict], path: Path) -> None:
         if r["history"]:
             it, primal, _ = zip(*r["history"], strict=True)
             ax.semilogy(it, [max(p, 1e-9) for p in primal],
-                        label=f"{r['case'].replace('pglib_opf_', '')} T={r['intervals']} C={r['contingencies']} "
-                              f"{r['decomposition']}")
+                        label=f"{r['case'].replace('pglib_opf_', '')} T={r['intervals']} C={label(r)}")
     ax.set_xlabel("ADMM iteration")
     ax.set_ylabel("primal residual (MW)")
     ax.legend(fontsize=7)
@@ -289,22 +316,29 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of every method per instance, interleaved")
     parser.add_argument("--security-only", action="store_true", help="only the preventive/corrective table")
     parser.add_argument("--security-iterations", type=int, default=1000, help="ADMM cap in the security table")
-    parser.add_argument("--centralized", action="append", metavar="CASE:T:C[:EMERGENCY[:shed][:MINUTES]]",
+    parser.add_argument("--centralized", action="append", metavar="CASE:T:C[:EMERGENCY[:shed][:MINUTES]][:ramps=F]",
                         help="only this instance, centralized only (repeatable), e.g. "
                         "pglib_opf_case2869_pegase:12:all:1.2:shed:5 (12 five-minute intervals, all N-1, 1.2x, "
                         "shedding allowed)")
+    parser.add_argument("--admm", action="append", metavar="CASE:T:C[:EMERGENCY[:shed][:MINUTES]][:ramps=F]",
+                        help="only this instance, centralized and ADMM interleaved as in the main table "
+                        "(repeatable), e.g. pglib_opf_case118_ieee:24:none:ramps=0.5")
     args = parser.parse_args()
     if args.centralized:
         for spec in args.centralized:
             print(json.dumps(measured(Instance.parse(spec), 1, args.repeat, run_centralized), default=str), flush=True)
         return
-    instances = [] if args.security_only else QUICK if args.quick else INSTANCES
-    security = [] if args.quick else SECURITY
+    if args.admm:
+        instances, security = [Instance.parse(spec) for spec in args.admm], []
+    else:
+        instances = [] if args.security_only else QUICK if args.quick else INSTANCES
+        security = [] if args.quick else SECURITY
     rows, security_rows = [], []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("instances", total=len(instances) + len(security))
         for instance in instances:
-            progress.update(task, description=f"{instance.case} T={instance.intervals} C={instance.contingencies}")
+            progress.update(task, description=f"{instance.case} T={instance.intervals} C={instance.contingencies}"
+                            + (f" ramps ×{instance.ramp_factor:g}" if instance.ramp_factor != 1 else ""))
             rows.append(measured(instance, args.workers, args.repeat))
             progress.advance(task)
         for item in security:
@@ -313,10 +347,10 @@ def main() -> None:
             progress.advance(task)
     if rows:
         console.print(table(rows))
-        plot(rows, RESULTS / "solver.png")
+        plot(rows, RESULTS / ("solver-admm.png" if args.admm else "solver.png"))
     if security_rows:
         console.print(security_table(security_rows))
-    ratios = {f"{r['case']} T={r['intervals']} C={r['contingencies']} {r['decomposition']}":
+    ratios = {f"{r['case']} T={r['intervals']} C={label(r)}":
               {"admm_vs_centralized": r["ratio"], "admm_workers_vs_centralized": r["ratio_workers"]} for r in rows}
     print(json.dumps({"bench": "solver", "workers": args.workers, "runs": args.repeat, "ratios": ratios,
                       "rows": [{k: v for k, v in r.items() if k != "history"} for r in rows],

@@ -491,10 +491,10 @@ def solve(
                                   ] = 10.0,
     islanding: Annotated[str, typer.Option(help="refuse | shed (cut-off buses' load unserved)")] = "refuse",
     method: Annotated[str, typer.Option(help="admm | centralized")] = "admm",
-    decomposition: Annotated[str, typer.Option(help="interval | scenario (ADMM subproblem granularity)")] = "interval",
     workers: Annotated[int, typer.Option(help="subproblem worker processes")] = 1,
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address for the subproblems")] = None,
     emergency_factor: Annotated[float | None, typer.Option(help="emergency rating = factor x normal")] = None,
+    ramp_factor: Annotated[float, typer.Option(help="scale every unit's ramp limits by this factor")] = 1.0,
     load_shedding: Annotated[bool, typer.Option(help="allow shedding at VOLL instead of infeasibility")] = False,
     max_iterations: Annotated[int, typer.Option()] = 3000,
     backend: Annotated[str | None, typer.Option(help="python | julia (PowerLASCOPF.jl); default: SOLVER_BACKEND")
@@ -516,6 +516,8 @@ def solve(
         loaded = load_case(case, intervals)
         if emergency_factor is not None:
             loaded = loaded.with_emergency_factor(emergency_factor)
+        if ramp_factor != 1.0:
+            loaded = loaded.with_ramp_factor(ramp_factor)
         loaded, n1 = select(loaded, contingencies, islanding)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="CASE / --contingencies") from exc
@@ -525,7 +527,7 @@ def solve(
                       f"them): {', '.join(left_out)}[/]")
     if mode not in ("preventive", "corrective"):
         raise typer.BadParameter(f"{mode!r}: preventive or corrective", param_hint="--mode")
-    options = SolveOptions(method=method, decomposition=decomposition,  # type: ignore[arg-type]
+    options = SolveOptions(method=method,  # type: ignore[arg-type]
                            workers=workers, dask_address=dask, load_shedding=load_shedding,
                            max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
                            corrective_minutes=corrective_minutes, islanding=islanding)  # type: ignore[arg-type]

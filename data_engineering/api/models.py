@@ -78,7 +78,7 @@ class ExecutionPublic(BaseModel):
     solve_time_s: float
     iterations: int
     method: str
-    decomposition: str | None
+    decomposition: str | None  # "interval" (ADMM) or None (centralized); older runs: "scenario"
     case_name: str
     case_hash: str
     network_version: int | None

@@ -214,7 +214,7 @@ def solve(platform: Platform, run: DispatchRun, built: dict) -> dict:
         log.info("secured for the forecast's P10-P90 band: objective %.2f against %s for the P50 alone",
                  result.objective, "n/a" if p50_objective is None else f"{p50_objective:.2f}")
     return {"result": key, "status": result.status, "objective": result.objective,
-            "decomposition": options.decomposition if options.method == "admm" else None,
+            "decomposition": "interval" if options.method == "admm" else None,
             "spread_secured": secured, "p50_objective": p50_objective}
 
 

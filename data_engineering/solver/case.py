@@ -106,6 +106,14 @@ class Case:
         branches = replace(self.branches, emergency_mw=self.branches.rate_mw * factor)
         return replace(self, branches=branches, notes=(*self.notes, f"emergency ratings = {factor:g} x normal"))
 
+    def with_ramp_factor(self, factor: float) -> Case:
+        """Every unit's ramp-up and ramp-down limits scaled by `factor` (< 1: tighter ramps)."""
+        if factor <= 0:
+            raise ValueError(f"ramp factor must be positive, got {factor:g}")
+        generators = replace(self.generators, ramp_up_mw=self.generators.ramp_up_mw * factor,
+                             ramp_down_mw=self.generators.ramp_down_mw * factor)
+        return replace(self, generators=generators, notes=(*self.notes, f"ramps = {factor:g} x the case's"))
+
     def with_loads(self, load_mw: np.ndarray) -> Case:
         load = np.asarray(load_mw, dtype=float)
         if load.ndim != 2 or load.shape[1] != self.buses.n:

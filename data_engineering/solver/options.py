@@ -1,5 +1,8 @@
-"""What a solve may do: method, security mode, islanding policy, shedding, load spread, tolerances,
-decomposition."""
+"""What a solve may do: method, security mode, islanding policy, shedding, load spread, tolerances.
+
+ADMM decomposes by interval only: a copy per interval enforces all of its interval's outages (the
+per-contingency "scenario" decomposition was removed, see README "Why there is no scenario
+decomposition"); corrective mode still gives each (interval, outage) a copy holding its own dispatch."""
 
 from __future__ import annotations
 
@@ -29,7 +32,6 @@ class SolveOptions:
     # (None: all); a grid-scale answer violates thousands that a few relieve together
     max_rows_per_round: int | None = 300
     # ADMM / APP
-    decomposition: Literal["interval", "scenario"] = "interval"  # contingencies inside interval copies, or a copy each
     rho: float | None = None  # initial penalty ($/MW²h); None = from the cost scale
     max_iterations: int = 3000
     primal_tol_mw: float = 5e-3  # stop when every copy is within this of the consensus dispatch ...

@@ -31,7 +31,7 @@ class ExecutionRecord:
     window_start: datetime
     window_end: datetime
     quality_run_id: uuid.UUID | None
-    decomposition: str | None
+    decomposition: str | None  # "interval" (ADMM) or None (centralized); older runs: "scenario"
     forecast_mape_pct: float | None = None
     persistence_mape_pct: float | None = None
     spread_secured: bool = False

@@ -48,14 +48,17 @@ def pglib_reference(name: str, emergency: float) -> tuple[Case, SolveResult]:
 def test_admm_interval_decomposition_matches_centralized_on_pglib(name, emergency) -> None:  # noqa: ANN001
     case, reference = pglib_reference(name, emergency)
     assert len(case.contingencies) > case.branches.n // 2
-    assert_matches(solve_lascopf(case, SolveOptions(method="admm", decomposition="interval")), reference)
+    assert_matches(solve_lascopf(case, SolveOptions(method="admm")), reference)
 
 
-# Per-contingency copies need ~2,000 iterations on the 118-bus case (bench/solver.py measures it).
-@pytest.mark.parametrize("name,emergency", CASES[:3])
-def test_admm_scenario_decomposition_matches_centralized_on_pglib(name, emergency) -> None:  # noqa: ANN001
-    case, reference = pglib_reference(name, emergency)
-    result = solve_lascopf(case, SolveOptions(method="admm", decomposition="scenario"))
+@pytest.mark.parametrize("name,emergency", CASES[:2])
+def test_admm_corrective_copies_match_centralized_on_pglib(name, emergency) -> None:  # noqa: ANN001
+    """Corrective mode gives each violated (interval, contingency) a copy of its own, holding that
+    contingency's dispatch: the consensus over those copies reaches the centralized optimum."""
+    case, _ = pglib_reference(name, emergency)
+    corrective = SolveOptions(mode="corrective")
+    reference = solve_lascopf(case, corrective)
+    result = solve_lascopf(case, SolveOptions(method="admm", mode="corrective"))
     assert_matches(result, reference)
     if reference.binding_contingencies:
         assert max(h.scenarios for h in result.history) > 0  # contingency copies were created
@@ -63,20 +66,22 @@ def test_admm_scenario_decomposition_matches_centralized_on_pglib(name, emergenc
 
 def test_admm_on_the_paper_system_matches_dispatch_and_prices(paper5_secure) -> None:  # noqa: ANN001
     reference = solve_lascopf(paper5_secure, SolveOptions(method="centralized"))
-    for decomposition in ("interval", "scenario"):
-        result = solve_lascopf(paper5_secure, SolveOptions(method="admm", decomposition=decomposition))
-        assert_matches(result, reference)
-        np.testing.assert_allclose(result.dispatch_mw, reference.dispatch_mw, atol=0.05)
-        np.testing.assert_allclose(result.lmp, reference.lmp, atol=0.05)
-        assert result.binding_contingencies == reference.binding_contingencies == ["outage 3-4"]
-        residuals = [h.primal_residual_mw for h in result.history]
-        assert residuals[-1] <= min(residuals[0], 1e-2)
+    result = solve_lascopf(paper5_secure, SolveOptions(method="admm"))
+    assert_matches(result, reference)
+    np.testing.assert_allclose(result.dispatch_mw, reference.dispatch_mw, atol=0.05)
+    np.testing.assert_allclose(result.lmp, reference.lmp, atol=0.05)
+    assert result.binding_contingencies == reference.binding_contingencies == ["outage 3-4"]
+    residuals = [h.primal_residual_mw for h in result.history]
+    assert residuals[-1] <= min(residuals[0], 1e-2)
 
 
-def test_admm_in_worker_processes_equals_serial() -> None:
+@pytest.mark.parametrize("mode", ["preventive", "corrective"])
+def test_admm_in_worker_processes_equals_serial(mode: str) -> None:
+    """Four interval subproblems over two workers; in corrective mode also contingency copies added
+    to the workers while the iteration runs."""
     case = securable(load_case("pglib_opf_case30_ieee", 4).with_emergency_factor(1.2))
-    serial = solve_lascopf(case, SolveOptions(method="admm", decomposition="scenario"))
-    parallel = solve_lascopf(case, SolveOptions(method="admm", decomposition="scenario", workers=2))
+    serial = solve_lascopf(case, SolveOptions(method="admm", mode=mode))  # type: ignore[arg-type]
+    parallel = solve_lascopf(case, SolveOptions(method="admm", mode=mode, workers=2))  # type: ignore[arg-type]
     assert parallel.ok and parallel.iterations == serial.iterations
     np.testing.assert_allclose(parallel.dispatch_mw, serial.dispatch_mw, atol=1e-6)
 
@@ -84,11 +89,10 @@ def test_admm_in_worker_processes_equals_serial() -> None:
 def test_admm_on_a_dask_cluster_equals_serial(paper5_secure) -> None:  # noqa: ANN001
     from distributed import Client, LocalCluster
 
-    serial = solve_lascopf(paper5_secure, SolveOptions(method="admm", decomposition="scenario"))
+    serial = solve_lascopf(paper5_secure, SolveOptions(method="admm"))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        result = solve_lascopf(paper5_secure, SolveOptions(method="admm", decomposition="scenario",
-                                                           dask_address=client))
+        result = solve_lascopf(paper5_secure, SolveOptions(method="admm", dask_address=client))
         assert len(client.scheduler_info()["workers"]) == 2
     assert result.ok and result.iterations == serial.iterations
     np.testing.assert_allclose(result.dispatch_mw, serial.dispatch_mw, atol=1e-6)

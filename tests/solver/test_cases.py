@@ -48,6 +48,17 @@ def test_pglib_case_has_ratings_default_ramps_and_a_profile() -> None:
     assert totals.max() < case.load_mw[0].sum() / load_multipliers(1)[0]  # a typical day under the design peak
 
 
+def test_ramp_factor_scales_every_units_ramps_and_says_so() -> None:
+    case = load_case("pglib_opf_case14_ieee", 3)
+    tight = case.with_ramp_factor(0.2)
+    np.testing.assert_allclose(tight.generators.ramp_up_mw, 0.2 * case.generators.ramp_up_mw)
+    np.testing.assert_allclose(tight.generators.ramp_down_mw, 0.2 * case.generators.ramp_down_mw)
+    np.testing.assert_array_equal(tight.generators.pmax_mw, case.generators.pmax_mw)
+    assert tight.notes[-1] == "ramps = 0.2 x the case's"
+    with pytest.raises(ValueError, match="positive"):
+        case.with_ramp_factor(0.0)
+
+
 def test_pandapower_case_without_limits_loads() -> None:
     case = load_case("case39", 3)
     assert case.generators.n == 10 and case.intervals == 3

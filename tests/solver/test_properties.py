@@ -49,7 +49,7 @@ def test_random_networks_get_a_clear_status_and_agreeing_answers(case: Case, con
         return
     assert reference.max_violation_pu < 1e-6
     np.testing.assert_allclose(reference.dispatch_mw.sum(axis=1), case.load_mw.sum(axis=1), atol=1e-6)
-    admm = solve_lascopf(case, SolveOptions(method="admm", decomposition="scenario"))
+    admm = solve_lascopf(case, SolveOptions(method="admm"))
     assert admm.ok, admm.message
     assert abs(admm.objective - reference.objective) <= 1e-3 * abs(reference.objective) + 1e-6
     assert admm.max_violation_pu <= 1e-3

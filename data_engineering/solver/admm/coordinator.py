@@ -1,9 +1,11 @@
 """The ADMM / APP loop: copies of each interval's dispatch agree on one ramp-feasible trajectory.
 
-Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy with the base-case
-limits; per interval and contingency, a copy that must survive that outage (`decomposition =
-"scenario"`, and always in corrective mode, where the copy also holds that contingency's own
-dispatch), or the interval copy enforcing every contingency itself (`"interval"`). The consensus
+Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy. In preventive mode
+that copy enforces the base case and every contingency of its interval itself (screened rows);
+in corrective mode it holds the base-case limits and each (interval, contingency) the trajectory
+violates gets a copy of its own, which also holds that contingency's own dispatch. (A copy per
+contingency in preventive mode, the former "scenario" decomposition, did not converge at grid
+scale and was removed: README, "Why there is no scenario decomposition".) The consensus
 step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
 move by the disagreement. Warm start: every interval's own optimum. Contingencies get a copy only
 once the trajectory violates them (screening, re-run every `screen_every` iterations). The answer
@@ -144,15 +146,15 @@ class Consensus:
         return np.vstack([self.copies[(t, -1)] for t in range(self.model.intervals)])
 
 
-def _per_scenario(model: Model, options: SolveOptions) -> bool:
-    """Contingencies get copies of their own with the scenario decomposition, and always in corrective
-    mode: there a contingency's dispatch lives in its copy (a small QP of two dispatches), where inside
-    the interval copy it would grow one dense block per contingency."""
-    return (options.decomposition == "scenario" or model.corrective) and model.n_scenarios > 1
+def _per_scenario(model: Model) -> bool:
+    """Contingencies get copies of their own in corrective mode only: there a contingency's dispatch
+    lives in its copy (a small QP of two dispatches), where inside the interval copy it would grow one
+    dense block per contingency. In preventive mode the interval copy enforces them all."""
+    return model.corrective and model.n_scenarios > 1
 
 
-def _specs(model: Model, options: SolveOptions) -> list[SubproblemSpec]:
-    scenarios = (0,) if _per_scenario(model, options) else tuple(range(model.n_scenarios))
+def _specs(model: Model) -> list[SubproblemSpec]:
+    scenarios = (0,) if _per_scenario(model) else tuple(range(model.n_scenarios))
     return [SubproblemSpec(t, scenarios, carries_cost=True) for t in range(model.intervals)]
 
 
@@ -178,9 +180,9 @@ def solve_admm(model: Model, options: SolveOptions,
     consensus = Consensus(model)
     anderson = Anderson()
     history: list[IterationRecord] = []
-    per_scenario = _per_scenario(model, options)
+    per_scenario = _per_scenario(model)
     try:
-        specs = _specs(model, options)
+        specs = _specs(model)
         executor.add(specs)
         for key, x in executor.solve({s.key: None for s in specs}, rho).items():
             consensus.add(key, x)

@@ -1,12 +1,14 @@
 """One ADMM subproblem: a copy of one interval's dispatch that must satisfy some scenarios' limits.
 
-An interval block owns the interval's cost; a scenario block (one contingency at one interval)
-only keeps its copy feasible for its outage. Both minimise their part plus the proximal term
-ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the balance, the device bounds the
-ramps leave reachable in the interval (`ramps.reachable`: from P0 exactly) and the security
-limits of their scenarios (`ScreenedLimits`: in corrective mode a scenario's dispatch of its own,
-within corrective ramps of the copy). Limits are screened inside: solve, add the violated
-rows, re-solve — so every copy a subproblem returns is exactly feasible for its own scenarios.
+An interval block owns the interval's cost (in preventive mode it also enforces all of its
+interval's contingencies); a scenario block (one contingency at one interval, corrective mode only)
+keeps its copy and that contingency's own dispatch feasible for its outage. Both minimise their
+part plus the proximal term ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the
+balance, the device bounds the ramps leave reachable in the interval (`ramps.reachable`: from P0
+exactly) and the security limits of their scenarios (`ScreenedLimits`: in corrective mode a
+scenario's dispatch of its own, within corrective ramps of the copy). Limits are screened inside:
+solve, add the violated rows, re-solve — so every copy a subproblem returns is exactly feasible for
+its own scenarios.
 """
 
 from __future__ import annotations

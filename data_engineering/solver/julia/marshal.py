@@ -35,9 +35,6 @@ class JuliaInputs:
 
 def julia_options(options: SolveOptions) -> dict:
     """The options document; refuses what the Julia package does not implement instead of ignoring it."""
-    if options.method == "admm" and options.decomposition != "interval":
-        raise ValueError("PowerLASCOPF.jl decomposes by interval only; use decomposition='interval' "
-                         "or SOLVER_BACKEND=python for per-contingency subproblems")
     if options.workers > 1 or options.dask_address:
         raise ValueError("PowerLASCOPF.jl solves its subproblems in one process; workers/dask are Python-only")
     if options.mode != "preventive":

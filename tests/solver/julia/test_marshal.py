@@ -46,7 +46,6 @@ def test_the_options_document_names_every_field_julia_reads():
 
 
 @pytest.mark.parametrize("options, words", [
-    (SolveOptions(method="admm", decomposition="scenario"), "interval only"),
     (SolveOptions(method="admm", workers=2), "one process"),
     (SolveOptions(method="admm", dask_address="tcp://127.0.0.1:8786"), "one process"),
     (SolveOptions(mode="corrective"), "mode='corrective' is not ported"),
