@@ -85,24 +85,9 @@ class ExtensiveForm:
         return self.limits.add_all()
 
     def screened(self, max_rounds: int = 50) -> tuple[str, QPSolution | None, int]:
-        """The screening loop alone: its status, last QP answer and rounds (what a feasibility test needs).
-        A full screen is followed by partial ones (the loaded scenarios) while they find violations;
-        only a full screen that finds none ends the loop, so the optimum is the full problem's."""
-        full = True
-        for rounds in range(1, max_rounds + 1):
-            sol = self.qp.solve()
-            if not sol.optimal:
-                return sol.status, None, rounds
-            added = self.limits.screen(sol.x, full)
-            if added == 0 and not full:
-                full = True
-                added = self.limits.screen(sol.x, full)
-            log.debug("screening round %d (%s): objective %.4f, %d limits added", rounds, "full" if full else "partial",
-                      sol.objective, added)
-            if added == 0:
-                return "optimal", sol, rounds
-            full = False
-        return "not_converged", None, max_rounds
+        """The screening loop alone (`ScreenedLimits.settle`): its status, last QP answer and rounds
+        (what a feasibility test needs)."""
+        return self.limits.settle(self.qp.solve, max_rounds)
 
     def solve(self, max_rounds: int = 50) -> ExtensiveSolution:
         model, limits = self.model, self.limits

@@ -48,6 +48,7 @@ class DiagonalQP:
         self._h.addCols(self.n, _finite(cost), _finite(lower), _finite(upper), 0,
                         np.array([], dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
         self._hessian = np.asarray(hessian, dtype=float).copy()
+        self._x: np.ndarray | None = None
         nz = np.flatnonzero(self._hessian)
         if len(nz):
             start = np.searchsorted(nz, np.arange(self.n)).astype(np.int32)
@@ -57,6 +58,23 @@ class DiagonalQP:
     @property
     def n_rows(self) -> int:
         return self._h.getNumRow()
+
+    def set_hessian(self, diagonal: np.ndarray) -> None:
+        diagonal = np.asarray(diagonal, dtype=float)
+        if np.array_equal(diagonal, self._hessian):
+            return
+        self._hessian = diagonal.copy()
+        nz = np.flatnonzero(diagonal)
+        start = np.searchsorted(nz, np.arange(self.n)).astype(np.int32)
+        self._h.passHessian(self.n, len(nz), highspy.HessianFormat.kTriangular, start, nz.astype(np.int32),
+                            diagonal[nz])
+
+    def set_cost(self, cost: np.ndarray) -> None:
+        self._h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), _finite(cost))
+
+    def solution(self) -> np.ndarray:
+        """The last solve's columns (NaN before one)."""
+        return self._x if self._x is not None else np.full(self.n, np.nan)
 
     def add_cols(self, lower: np.ndarray, upper: np.ndarray) -> range:
         """Columns without cost (a corrective dispatch); HiGHS extends the Hessian with zeros."""
@@ -118,11 +136,13 @@ class DiagonalQP:
             # HiGHS's QP active-set solver can fail on degenerate QPs (we have seen it cycle without end
             # at the optimum, and report a box-bounded strictly convex QP unbounded). The same model
             # then goes to Clarabel, an interior-point solver, and HiGHS stays the solver for LPs.
-            return self._solve_clarabel()
+            sol = self._solve_clarabel()
+            self._x = sol.x if sol.optimal else self._x
+            return sol
         if status == highspy.HighsModelStatus.kOptimal:
             sol = self._h.getSolution()
-            return QPSolution("optimal", np.array(sol.col_value), np.array(sol.row_dual),
-                              self._h.getInfo().objective_function_value)
+            self._x = np.array(sol.col_value)
+            return QPSolution("optimal", self._x, np.array(sol.row_dual), self._h.getInfo().objective_function_value)
         name = "infeasible" if status == highspy.HighsModelStatus.kInfeasible else self._h.modelStatusToString(status)
         return QPSolution(name, np.full(self.n, np.nan), np.full(self.n_rows, np.nan), np.nan)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -20,10 +21,19 @@ import scipy.sparse as sp
 from data_engineering.solver.duals import PricedRows
 from data_engineering.solver.model import Model
 from data_engineering.solver.outage_screen import branch_outage_overloads, outage_blocks
-from data_engineering.solver.qp import DenseQP, DiagonalQP
+from data_engineering.solver.qp import DenseQP, DiagonalQP, QPSolution
 
 log = logging.getLogger(__name__)
 WATCH_LOADING = 0.9  # a scenario with a flow beyond this share of its rating is re-screened every round
+
+
+@dataclass(frozen=True)
+class Screening:
+    """How limits are screened into a QP: violated beyond `tol_mw`; at most `max_rows` per interval
+    and round, the most violated first (None: every violated one)."""
+
+    tol_mw: float = 1e-3
+    max_rows: int | None = None
 
 
 class LimitSet:
@@ -80,6 +90,29 @@ class ScreenedLimits:
                 xs[self._i(t), j[0], devices] = v[columns]
         return x, xs
 
+    def settle(self, solve: Callable[[], QPSolution], max_rounds: int | None = None
+               ) -> tuple[str, QPSolution | None, int]:
+        """Solve, add the limits the answer violates, re-solve, until a full screen finds none: the
+        optimum with every limit. A full screen is followed by partial ones (the loaded scenarios)
+        while they find violations. Returns the status, the last answer (None unless optimal) and the
+        rounds; `not_converged` after `max_rounds`."""
+        full, rounds = True, 0
+        while max_rounds is None or rounds < max_rounds:
+            rounds += 1
+            sol = solve()
+            if not sol.optimal:
+                return sol.status, None, rounds
+            added = self.screen(sol.x, full)
+            if added == 0 and not full:
+                full = True
+                added = self.screen(sol.x, full)
+            log.debug("screening round %d (%s): objective %.4f, %d limits added", rounds,
+                      "full" if full else "partial", sol.objective, added)
+            if added == 0:
+                return "optimal", sol, rounds
+            full = False
+        return "not_converged", None, rounds
+
     def screen(self, v: np.ndarray, full: bool = True) -> int:
         """Add the limits (and corrective blocks) the solution `v` violates; how many were added.
         `full=False` looks only at the scenarios the last screen found loaded beyond WATCH_LOADING
@@ -100,6 +133,8 @@ class ScreenedLimits:
             blocks, candidates = self._screen_block(x, xs, chunk)
             added += blocks
             found.append(self._worst(*candidates))
+        if not found:  # a partial screen with nothing loaded
+            return added
         i, j, element, _ = self._worst(*map(np.concatenate, zip(*found, strict=True)))
         order = np.lexsort((element, j, i))
         i, j, element = i[order], j[order], element[order]

@@ -33,6 +33,7 @@ from data_engineering.solver.duals import Prices, sort_binding
 from data_engineering.solver.model import Model
 from data_engineering.solver.options import SolveOptions
 from data_engineering.solver.result import BindingConstraint, IterationRecord
+from data_engineering.solver.security import Screening
 from data_engineering.solver.verify import verify
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ def solve_admm(model: Model, options: SolveOptions,
                progress: Callable[[IterationRecord], None] | None = None) -> AdmmOutcome:
     rho = options.rho or initial_rho(model)
     penalty = ResidualBalancing(options)
-    executor = make_executor(model, options.feasibility_tol_mw, options.workers, options.dask_address)
+    executor = make_executor(model, Screening(options.feasibility_tol_mw, options.max_rows_per_round), options.workers,
+                             options.dask_address)
     consensus = Consensus(model)
     anderson = Anderson()
     history: list[IterationRecord] = []

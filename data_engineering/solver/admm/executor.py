@@ -14,6 +14,7 @@ import numpy as np
 
 from data_engineering.solver.admm.subproblem import Report, Shard, SubproblemSpec
 from data_engineering.solver.model import Model
+from data_engineering.solver.security import Screening
 
 Key = tuple[int, int]
 
@@ -69,8 +70,8 @@ class _Sharded:
 
 
 class InProcess:
-    def __init__(self, model: Model, tol_mw: float) -> None:
-        self.shard = Shard(model, tol_mw)
+    def __init__(self, model: Model, screening: Screening) -> None:
+        self.shard = Shard(model, screening)
 
     def add(self, specs: list[SubproblemSpec]) -> None:
         self.shard.add(specs)
@@ -85,8 +86,8 @@ class InProcess:
         pass
 
 
-def _serve(conn, model: Model, tol_mw: float) -> None:  # noqa: ANN001
-    shard = Shard(model, tol_mw)
+def _serve(conn, model: Model, screening: Screening) -> None:  # noqa: ANN001
+    shard = Shard(model, screening)
     while True:
         command, args = conn.recv()
         if command == "close":
@@ -100,13 +101,13 @@ def _serve(conn, model: Model, tol_mw: float) -> None:  # noqa: ANN001
 class ProcessPool(_Sharded):
     """Worker processes, each holding a shard; one message per worker per iteration."""
 
-    def __init__(self, model: Model, tol_mw: float, workers: int) -> None:
+    def __init__(self, model: Model, screening: Screening, workers: int) -> None:
         super().__init__(workers)
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.conns, self.procs = [], []
         for _ in range(workers):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child, model, tol_mw), daemon=True)
+            proc = ctx.Process(target=_serve, args=(child, model, screening), daemon=True)
             proc.start()
             self.conns.append(parent)
             self.procs.append(proc)
@@ -138,7 +139,7 @@ class ProcessPool(_Sharded):
 class DaskActors(_Sharded):
     """One `Shard` actor per Dask worker: the subproblems scale past one machine."""
 
-    def __init__(self, model: Model, tol_mw: float, address: str | object) -> None:
+    def __init__(self, model: Model, screening: Screening, address: str | object) -> None:
         from distributed import Client
 
         self.client = address if hasattr(address, "submit") else Client(address)
@@ -146,7 +147,7 @@ class DaskActors(_Sharded):
         workers = list(self.client.scheduler_info()["workers"])
         super().__init__(len(workers))
         model_future = self.client.scatter(model, broadcast=True)
-        self.actors = [self.client.submit(Shard, model_future, tol_mw, actor=True, workers=[w]).result()
+        self.actors = [self.client.submit(Shard, model_future, screening, actor=True, workers=[w]).result()
                        for w in workers]
 
     def _gather(self, calls: list[tuple[str, tuple] | None]) -> list:
@@ -160,9 +161,10 @@ class DaskActors(_Sharded):
             self.client.close()
 
 
-def make_executor(model: Model, tol_mw: float, workers: int = 1, dask_address: str | object | None = None) -> Executor:
+def make_executor(model: Model, screening: Screening, workers: int = 1, dask_address: str | object | None = None
+                  ) -> Executor:
     if dask_address is not None:
-        return DaskActors(model, tol_mw, dask_address)
+        return DaskActors(model, screening, dask_address)
     if workers > 1:
-        return ProcessPool(model, tol_mw, workers)
-    return InProcess(model, tol_mw)
+        return ProcessPool(model, screening, workers)
+    return InProcess(model, screening)

@@ -20,9 +20,14 @@ import numpy as np
 from data_engineering.solver.admm.ramps import reachable
 from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
-from data_engineering.solver.qp import DenseQP
+from data_engineering.solver.qp import DenseQP, DiagonalQP, QPSolution
 from data_engineering.solver.result import BindingConstraint
-from data_engineering.solver.security import ScreenedLimits
+from data_engineering.solver.security import ScreenedLimits, Screening
+
+# Up to this many devices a subproblem is a dense QP on DAQP (~20x faster than HiGHS there); beyond,
+# DAQP's dense factorisations over thousands of screened rows take minutes where HiGHS's sparse QP,
+# hot-started, takes a second (2869_pegase, one interval, all N-1).
+DENSE_DEVICES = 400
 
 
 @dataclass(frozen=True)
@@ -59,23 +64,24 @@ class SubproblemFailed(SubproblemInfeasible):
 
 
 class Subproblem:
-    def __init__(self, model: Model, spec: SubproblemSpec, tol_mw: float,
+    def __init__(self, model: Model, spec: SubproblemSpec, screening: Screening,
                  bounds: tuple[np.ndarray, np.ndarray]) -> None:
         """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones."""
-        self.model, self.spec, self.tol_mw = model, spec, tol_mw
+        self.model, self.spec = model, spec
         t, d = spec.t, model.n_devices
         self._cost = model.c1 if spec.carries_cost else np.zeros(d)
         self._hessian = 2.0 * model.c2 if spec.carries_cost else np.zeros(d)
-        self.qp = DenseQP(self._cost, self._hessian, bounds[0][t], bounds[1][t])
+        kind = DenseQP if d <= DENSE_DEVICES else DiagonalQP
+        self.qp = kind(self._cost, self._hessian, bounds[0][t], bounds[1][t])
         total = model.demand[t].sum()
         self.qp.add_rows(np.ones((1, d)), [total], [total])
         self.limits = ScreenedLimits(model, self.qp, np.array([t]), np.array(spec.scenarios),
-                                     lambda _: np.arange(d), tol_mw)
+                                     lambda _: np.arange(d), screening.tol_mw, screening.max_rows)
         self._duals = np.zeros(1)
 
     def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
         """Minimiser given the prox target (None: no proximal term, the warm start); the copy (D,)."""
-        while True:
+        def once() -> QPSolution:  # corrective blocks add columns while screening
             extra = np.zeros(self.qp.n - self.model.n_devices)
             if target is None:
                 self.qp.set_hessian(np.r_[self._hessian, extra])
@@ -83,12 +89,13 @@ class Subproblem:
             else:
                 self.qp.set_hessian(np.r_[self._hessian + rho, extra])
                 self.qp.set_cost(np.r_[self._cost - rho * target, extra])
-            sol = self.qp.solve()
-            if not sol.optimal:
-                raise (SubproblemInfeasible if sol.status == "infeasible" else SubproblemFailed)(self.spec, sol.status)
-            if self.limits.screen(sol.x) == 0:
-                self._duals = sol.row_dual
-                return sol.x[: self.model.n_devices]
+            return self.qp.solve()
+
+        status, sol, _ = self.limits.settle(once)
+        if sol is None:
+            raise (SubproblemInfeasible if status == "infeasible" else SubproblemFailed)(self.spec, status)
+        self._duals = sol.row_dual
+        return sol.x[: self.model.n_devices]
 
     def report(self) -> Report:
         """This copy's share of the interval's LMPs and its binding limits, from the last solve.
@@ -101,8 +108,10 @@ class Subproblem:
         x_t, xs_t = self.limits.dispatch(v)
         x = np.zeros((model.intervals, model.n_devices))
         x[t] = x_t[0]
-        xs = model.response(x, np.arange(model.n_scenarios))
-        xs[t, self.limits.scenarios] = xs_t[0]
+        xs = None  # preventive: the response of x, never built whole (T × S × D)
+        if model.corrective:
+            xs = model.response(x, np.arange(model.n_scenarios))
+            xs[t, self.limits.scenarios] = xs_t[0]
         binding = binding_constraints(model, self.limits.security, y, x, xs)
         own = {s: xs_t[0, j] for j, s in enumerate(self.limits.scenarios) if (t, int(s)) in self.limits.blocks}
         return Report(share, binding, own)
@@ -111,14 +120,14 @@ class Subproblem:
 class Shard:
     """The subproblems one worker owns; it solves a batch per ADMM iteration."""
 
-    def __init__(self, model: Model, tol_mw: float) -> None:
-        self.model, self.tol_mw = model, tol_mw
+    def __init__(self, model: Model, screening: Screening) -> None:
+        self.model, self.screening = model, screening
         self.bounds = reachable(model)
         self.subproblems: dict[tuple[int, int], Subproblem] = {}
 
     def add(self, specs: list[SubproblemSpec]) -> int:
         for spec in specs:
-            self.subproblems[spec.key] = Subproblem(self.model, spec, self.tol_mw, self.bounds)
+            self.subproblems[spec.key] = Subproblem(self.model, spec, self.screening, self.bounds)
         return len(self.subproblems)
 
     def solve(self, targets: dict[tuple[int, int], np.ndarray | None], rho: float) -> dict[tuple[int, int], np.ndarray]:
