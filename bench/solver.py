@@ -78,21 +78,25 @@ class Instance:
     target: str = ""
     interval_minutes: float = 60.0
     ramp_factor: float = 1.0  # every unit's ramp limits × this
+    admm_iterations: int | None = None  # ADMM's cap (None: SolveOptions' own)
 
     @classmethod
     def parse(cls, spec: str) -> Instance:
         """`CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]`, e.g. pglib_opf_case2869_pegase:12:all:1.2:shed:5,
-        with `ramps=F` allowed anywhere after the contingencies (pglib_opf_case118_ieee:24:none:ramps=0.5)."""
+        with `ramps=F` (every ramp limit × F) and `iterations=N` (ADMM's cap) allowed anywhere after the
+        contingencies (pglib_opf_case118_ieee:24:none:ramps=0.5)."""
         name, intervals, contingencies, *tokens = spec.split(":")
-        ramps = [t for t in tokens if t.startswith("ramps=")]
-        if len(ramps) > 1:
-            raise ValueError(f"{spec!r}: one ramps= at most")
-        rest = [t for t in tokens if not t.startswith("ramps=")]
+        named: dict[str, str] = {}
+        for key, value in (t.split("=", 1) for t in tokens if "=" in t):
+            if key in named or key not in ("ramps", "iterations"):
+                raise ValueError(f"{spec!r}: {key}= is unknown or given twice (ramps=F, iterations=N)")
+            named[key] = value
+        rest = [t for t in tokens if "=" not in t]
         emergency = float(rest.pop(0)) if rest else 1.0
         minutes = [float(r) for r in rest if r != "shed"]
         return cls(name, int(intervals), contingencies, emergency, shedding="shed" in rest,
-                   interval_minutes=minutes[0] if minutes else 60.0,
-                   ramp_factor=float(ramps[0].removeprefix("ramps=")) if ramps else 1.0)
+                   interval_minutes=minutes[0] if minutes else 60.0, ramp_factor=float(named.get("ramps", 1.0)),
+                   admm_iterations=int(named["iterations"]) if "iterations" in named else None)
 
     def load(self) -> Case:
         case = load_case(self.case, self.intervals, interval_minutes=self.interval_minutes)
@@ -161,6 +165,8 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
     case = instance.load()
     central_options = SolveOptions(method="centralized", load_shedding=instance.shedding)
     admm_options = replace(central_options, method="admm")
+    if instance.admm_iterations:
+        admm_options = replace(admm_options, max_iterations=instance.admm_iterations)
     methods = {"centralized": central_options, "admm": admm_options}
     if workers > 1:
         methods["admm_workers"] = replace(admm_options, workers=workers)
@@ -183,6 +189,8 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
         "admm_iterations": admm.iterations, "objective": central.objective, "gap": gap,
         "max_violation_pu": admm.max_violation_pu, "ratio": best["admm"] / best["centralized"],
         "ratio_workers": best["admm_workers"] / best["centralized"] if workers > 1 else None,
+        "workers_speedup": best["admm"] / best["admm_workers"] if workers > 1 else None,
+        "admm_workers_iterations": results["admm_workers"].iterations if workers > 1 else None,
         "published_s": PUBLISHED_S.get(instance.case), "target": instance.target,
         "history": [(h.iteration, h.primal_residual_mw, h.dual_residual) for h in admm.history],
     }
@@ -271,7 +279,7 @@ def label(r: dict) -> str:
 def table(rows: list[dict]) -> Table:
     out = Table(title="LASCOPF: ADMM / APP vs centralized (HiGHS, screened), interleaved in the same run, best of runs")
     for col in ("case", "buses", "T", "C", "runs", "centralized s", "ADMM s", "ADMM 2w s", "iters", "gap",
-                "max viol. pu", "peak RSS GB", "ADMM/central", "published s", "target"):
+                "max viol. pu", "peak RSS GB", "ADMM/central", "serial/2w", "published s", "target"):
         out.add_column(col, justify="left" if col in ("case", "target") else "right")
     for r in rows:
         contingencies = label(r)
@@ -280,10 +288,11 @@ def table(rows: list[dict]) -> Table:
                                                  f" {r['centralized_status']}")
         admm = f"{r['admm_s']:.3f}" + ("" if r["admm_status"] == "optimal" else f" {r['admm_status']}")
         workers = "–" if r["admm_workers_s"] is None else f"{r['admm_workers_s']:.3f}"
+        speedup = "–" if r["workers_speedup"] is None else f"{r['workers_speedup']:.2f}"
         out.add_row(r["case"].replace("pglib_opf_", ""), str(r["buses"]), str(r["intervals"]), contingencies,
                     str(r["runs"]), central, admm, workers, str(r["admm_iterations"]),
                     f"{r['gap']:.1e}", f"{r['max_violation_pu']:.1e}", f"{r['peak_rss_gb']:.2f}",
-                    f"{r['ratio']:.2f}", f"{r['published_s']}" if r["published_s"] else "–", r["target"])
+                    f"{r['ratio']:.2f}", speedup, f"{r['published_s']}" if r["published_s"] else "–", r["target"])
     return out
 
 
@@ -351,7 +360,8 @@ def main() -> None:
     if security_rows:
         console.print(security_table(security_rows))
     ratios = {f"{r['case']} T={r['intervals']} C={label(r)}":
-              {"admm_vs_centralized": r["ratio"], "admm_workers_vs_centralized": r["ratio_workers"]} for r in rows}
+              {"admm_vs_centralized": r["ratio"], "admm_workers_vs_centralized": r["ratio_workers"],
+               "admm_serial_vs_workers": r["workers_speedup"]} for r in rows}
     print(json.dumps({"bench": "solver", "workers": args.workers, "runs": args.repeat, "ratios": ratios,
                       "rows": [{k: v for k, v in r.items() if k != "history"} for r in rows],
                       "security": security_rows}, default=str))

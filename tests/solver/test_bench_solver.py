@@ -25,8 +25,13 @@ def test_ramps_with_shedding_and_minutes() -> None:
     parsed = Instance.parse("pglib_opf_case300_ieee:5:all:1.2:shed:ramps=0.2:15")
     assert parsed == Instance("pglib_opf_case300_ieee", 5, "all", 1.2, shedding=True, interval_minutes=15.0,
                               ramp_factor=0.2)
-    with pytest.raises(ValueError, match="one ramps="):
+    with pytest.raises(ValueError, match="given twice"):
         Instance.parse("paper5:5:none:ramps=0.5:ramps=0.2")
+    with pytest.raises(ValueError, match="unknown"):
+        Instance.parse("paper5:5:none:ramp=0.5")
+    capped = Instance.parse("pglib_opf_case2869_pegase:12:all:1.2:shed:5:iterations=20")
+    assert capped == Instance("pglib_opf_case2869_pegase", 12, "all", 1.2, shedding=True, interval_minutes=5.0,
+                              admm_iterations=20)
 
 
 def test_the_instance_loads_with_its_ramps_and_the_table_says_so() -> None:
