@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data_engineering.solver.admm.dense import CachedDenseQP
 from data_engineering.solver.admm.ramps import reachable
 from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
-from data_engineering.solver.qp import DenseQP
 from data_engineering.solver.result import BindingConstraint
 from data_engineering.solver.security import ScreenedLimits
 
@@ -56,35 +56,71 @@ class SubproblemFailed(SubproblemInfeasible):
     """The QP solver failed (numerically): nothing is known about feasibility."""
 
 
+class BaseFlows:
+    """Base-case flows as one product: (T, L) flows of a (T, D) dispatch are `x @ gain + offset`, the
+    PTDF at the devices' buses and the flows of the demand. A base-case copy is checked with it before
+    the full screen, which runs only when a limit is broken; a copy that breaks none would have had
+    nothing added by the screen either (its rows are added only for violations beyond `tol_mw`)."""
+
+    MARGIN_MW = 1e-6  # the product and the screen's own flows differ by rounding
+
+    def __init__(self, model: Model) -> None:
+        incidence = np.zeros((model.n_devices, model.case.buses.n))
+        incidence[np.arange(model.n_devices), model.device_bus] = 1.0
+        self.gain = model.network.branch_flows(incidence)  # (D, L)
+        self.offset = model.network.branch_flows(-model.demand)  # (T, L)
+        self.rating = model.case.branches.rate_mw
+        self.lower, self.upper = model.lower, model.upper
+
+    def secure(self, t: int, x: np.ndarray, tol_mw: float) -> bool:
+        """Whether the base-case copy `x` (D,) of interval `t` is within every limit the screen checks."""
+        tol = tol_mw - self.MARGIN_MW
+        if (x < self.lower[t] - tol).any() or (x > self.upper[t] + tol).any():
+            return False
+        flows = x @ self.gain + self.offset[t]
+        return bool((np.abs(flows) <= self.rating + tol).all())
+
+
 class Subproblem:
     def __init__(self, model: Model, spec: SubproblemSpec, tol_mw: float,
-                 bounds: tuple[np.ndarray, np.ndarray]) -> None:
-        """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones."""
+                 bounds: tuple[np.ndarray, np.ndarray], base_flows: BaseFlows | None = None) -> None:
+        """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones. `base_flows`: the
+        shortcut for a copy that enforces the base case alone (None: always the full screen)."""
         self.model, self.spec, self.tol_mw = model, spec, tol_mw
         t, d = spec.t, model.n_devices
+        only_base = spec.scenarios == (0,) and model.deviation is None
+        self.base_flows = base_flows if only_base else None
         self._cost = model.c1 if spec.carries_cost else np.zeros(d)
         self._hessian = 2.0 * model.c2 if spec.carries_cost else np.zeros(d)
-        self.qp = DenseQP(self._cost, self._hessian, bounds[0][t], bounds[1][t])
+        self.qp = CachedDenseQP(self._cost, self._hessian, bounds[0][t], bounds[1][t])
         total = model.demand[t].sum()
         self.qp.add_rows(np.ones((1, d)), [total], [total])
         self.limits = ScreenedLimits(model, self.qp, np.array([t]), np.array(spec.scenarios),
                                      lambda _: np.arange(d), tol_mw)
         self._duals = np.zeros(1)
 
+    def _secure(self, v: np.ndarray) -> bool:
+        """No limit to add for the QP solution `v`: the cheap base-case check first, then the screen."""
+        n = self.model.n_devices
+        if self.base_flows is not None and self.qp.n == n and self.base_flows.secure(self.spec.t, v, self.tol_mw):
+            return True
+        return self.limits.screen(v) == 0
+
     def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
         """Minimiser given the prox target (None: no proximal term, the warm start); the copy (D,)."""
+        d = self.model.n_devices
         while True:
-            extra = np.zeros(self.qp.n - self.model.n_devices)
+            extra = self.qp.n - d
             if target is None:
-                self.qp.set_hessian(np.r_[self._hessian, extra])
-                self.qp.set_cost(np.r_[self._cost, extra])
+                hessian, cost = self._hessian, self._cost
             else:
-                self.qp.set_hessian(np.r_[self._hessian + rho, extra])
-                self.qp.set_cost(np.r_[self._cost - rho * target, extra])
+                hessian, cost = self._hessian + rho, self._cost - rho * target
+            self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
+            self.qp.set_cost(np.concatenate([cost, np.zeros(extra)]) if extra else cost)
             sol = self.qp.solve()
             if not sol.optimal:
                 raise (SubproblemInfeasible if sol.status == "infeasible" else SubproblemFailed)(self.spec, sol.status)
-            if self.limits.screen(sol.x) == 0:
+            if self._secure(sol.x):
                 self._duals = sol.row_dual
                 return sol.x[: self.model.n_devices]
 
@@ -113,10 +149,18 @@ class Shard:
         self.model, self.tol_mw = model, tol_mw
         self.bounds = reachable(model)
         self.subproblems: dict[tuple[int, int], Subproblem] = {}
+        self._base_flows: BaseFlows | None = None
+
+    @property
+    def base_flows(self) -> BaseFlows:
+        if self._base_flows is None:
+            self._base_flows = BaseFlows(self.model)
+        return self._base_flows
 
     def add(self, specs: list[SubproblemSpec]) -> int:
         for spec in specs:
-            self.subproblems[spec.key] = Subproblem(self.model, spec, self.tol_mw, self.bounds)
+            flows = self.base_flows if spec.scenarios == (0,) else None
+            self.subproblems[spec.key] = Subproblem(self.model, spec, self.tol_mw, self.bounds, flows)
         return len(self.subproblems)
 
     def solve(self, targets: dict[tuple[int, int], np.ndarray | None], rho: float) -> dict[tuple[int, int], np.ndarray]:
