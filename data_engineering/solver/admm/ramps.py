@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_engineering.solver.admm.dense import CachedDenseQP
 from data_engineering.solver.model import Model
+from data_engineering.solver.qp import DenseQP
 
 RAMP_SLACK_MW = 1e-9  # a clipped trajectory within its ramps by this is its own projection
 
 
-def _chain(model: Model, d: int) -> CachedDenseQP:
+def _chain(model: Model, d: int) -> DenseQP:
     T = model.intervals
-    qp = CachedDenseQP(np.zeros(T), np.ones(T), model.lower[:, d], model.upper[:, d])
+    qp = DenseQP(np.zeros(T), np.ones(T), model.lower[:, d], model.upper[:, d])
     qp.add_rows(*model.ramp_chain(d))
     return qp
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_engineering.solver.admm.dense import CachedDenseQP
 from data_engineering.solver.admm.ramps import reachable
 from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
+from data_engineering.solver.qp import DenseQP
 from data_engineering.solver.result import BindingConstraint
 from data_engineering.solver.security import ScreenedLimits
 
@@ -92,7 +92,7 @@ class Subproblem:
         self.base_flows = base_flows if only_base else None
         self._cost = model.c1 if spec.carries_cost else np.zeros(d)
         self._hessian = 2.0 * model.c2 if spec.carries_cost else np.zeros(d)
-        self.qp = CachedDenseQP(self._cost, self._hessian, bounds[0][t], bounds[1][t])
+        self.qp = DenseQP(self._cost, self._hessian, bounds[0][t], bounds[1][t])
         total = model.demand[t].sum()
         self.qp.add_rows(np.ones((1, d)), [total], [total])
         self.limits = ScreenedLimits(model, self.qp, np.array([t]), np.array(spec.scenarios),
