@@ -165,6 +165,8 @@ class DenseQP:
         self.row_lower = np.zeros(0)
         self.row_upper = np.zeros(0)
         self._x: np.ndarray | None = None
+        self._limits_shape: tuple[int, int] | None = None
+        self._limits_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def n_rows(self) -> int:
@@ -204,10 +206,19 @@ class DenseQP:
     def solution(self) -> np.ndarray:
         return self._x if self._x is not None else np.full(self.n, np.nan)
 
+    def _limits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """DAQP's lower, upper and sense arrays, built again only when columns or rows were added (ADMM
+        re-solves the same QP thousands of times with another cost and Hessian)."""
+        shape = (self.n, self.n_rows)
+        if self._limits_shape != shape or self._limits_cache is None:
+            lower = np.r_[self.bounds[0], self.row_lower].clip(-1e30, 1e30)
+            upper = np.r_[self.bounds[1], self.row_upper].clip(-1e30, 1e30)
+            self._limits_cache = (lower, upper, np.where(lower == upper, EQUALITY, 0).astype(np.int32))
+            self._limits_shape = shape
+        return self._limits_cache
+
     def solve(self) -> QPSolution:
-        lower = np.r_[self.bounds[0], self.row_lower].clip(-1e30, 1e30)
-        upper = np.r_[self.bounds[1], self.row_upper].clip(-1e30, 1e30)
-        sense = np.where(lower == upper, EQUALITY, 0).astype(np.int32)
+        lower, upper, sense = self._limits()
         singular = bool((self.hessian <= 0).any())
         kwargs = {"eps_prox": -1.0} if singular else {}
         if self._x is not None:

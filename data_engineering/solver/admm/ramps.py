@@ -16,6 +16,8 @@ import numpy as np
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP
 
+RAMP_SLACK_MW = 1e-9  # a clipped trajectory within its ramps by this is its own projection
+
 
 def _chain(model: Model, d: int) -> DenseQP:
     T = model.intervals
@@ -48,11 +50,30 @@ class RampProjection:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.chains = {int(d): _chain(model, int(d)) for d in model.ramp_limited}
+        # every chain as x_t − x_{t−1} ∈ [step_lower_t, step_upper_t], x_{−1} = 0 (P0 is in row 0's limits;
+        # no row 0 without P0)
+        self.devices = np.array(list(self.chains), dtype=int)
+        T, k = model.intervals, len(self.devices)
+        self.step_lower, self.step_upper = np.full((T, k), -np.inf), np.full((T, k), np.inf)
+        for j, d in enumerate(self.devices):
+            steps, lo, hi = model.ramp_chain(int(d))
+            rows = np.argmax(steps, axis=1)
+            self.step_lower[rows, j], self.step_upper[rows, j] = lo, hi
+
+    def _within_ramps(self, z: np.ndarray) -> np.ndarray:
+        """(k,) whether each ramp-limited device's trajectory in `z` keeps its ramps."""
+        steps = np.diff(z[:, self.devices], axis=0, prepend=0.0)
+        return ((steps >= self.step_lower - RAMP_SLACK_MW) & (steps <= self.step_upper + RAMP_SLACK_MW)).all(axis=0)
 
     def project(self, total: np.ndarray, copies: np.ndarray) -> np.ndarray:
-        """`total` (T, D): Σ over copies of x + u per interval; `copies` (T,): how many."""
+        """`total` (T, D): Σ over copies of x + u per interval; `copies` (T,): how many. A device whose
+        clipped average keeps its ramps has it as its projection (the ramps are not active); the
+        others solve their chain QP."""
         z = np.clip(total / copies[:, None], self.model.lower, self.model.upper)
-        for d, qp in self.chains.items():
+        if not len(self.devices):
+            return z
+        for d in self.devices[~self._within_ramps(z)]:
+            d, qp = int(d), self.chains[int(d)]
             qp.set_hessian(copies.astype(float))
             qp.set_cost(-total[:, d])
             sol = qp.solve()

@@ -63,12 +63,40 @@ class SubproblemFailed(SubproblemInfeasible):
     """The QP solver failed (numerically): nothing is known about feasibility."""
 
 
+class BaseFlows:
+    """Base-case flows as one product: (T, L) flows of a (T, D) dispatch are `x @ gain + offset`, the
+    PTDF at the devices' buses and the flows of the demand. A base-case copy is checked with it before
+    the full screen, which runs only when a limit is broken; a copy that breaks none would have had
+    nothing added by the screen either (its rows are added only for violations beyond `tol_mw`)."""
+
+    MARGIN_MW = 1e-6  # the product and the screen's own flows differ by rounding
+
+    def __init__(self, model: Model) -> None:
+        incidence = np.zeros((model.n_devices, model.case.buses.n))
+        incidence[np.arange(model.n_devices), model.device_bus] = 1.0
+        self.gain = model.network.branch_flows(incidence)  # (D, L)
+        self.offset = model.network.branch_flows(-model.demand)  # (T, L)
+        self.rating = model.case.branches.rate_mw
+        self.lower, self.upper = model.lower, model.upper
+
+    def secure(self, t: int, x: np.ndarray, tol_mw: float) -> bool:
+        """Whether the base-case copy `x` (D,) of interval `t` is within every limit the screen checks."""
+        tol = tol_mw - self.MARGIN_MW
+        if (x < self.lower[t] - tol).any() or (x > self.upper[t] + tol).any():
+            return False
+        flows = x @ self.gain + self.offset[t]
+        return bool((np.abs(flows) <= self.rating + tol).all())
+
+
 class Subproblem:
     def __init__(self, model: Model, spec: SubproblemSpec, screening: Screening,
-                 bounds: tuple[np.ndarray, np.ndarray]) -> None:
-        """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones."""
-        self.model, self.spec = model, spec
+                 bounds: tuple[np.ndarray, np.ndarray], base_flows: BaseFlows | None = None) -> None:
+        """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones. `base_flows`: the
+        shortcut for a copy that enforces the base case alone (None: always the full screen)."""
+        self.model, self.spec, self.tol_mw = model, spec, screening.tol_mw
         t, d = spec.t, model.n_devices
+        only_base = spec.scenarios == (0,) and model.deviation is None
+        self.base_flows = base_flows if only_base else None
         self._cost = model.c1 if spec.carries_cost else np.zeros(d)
         self._hessian = 2.0 * model.c2 if spec.carries_cost else np.zeros(d)
         kind = DenseQP if d <= DENSE_DEVICES else DiagonalQP
@@ -79,23 +107,30 @@ class Subproblem:
                                      lambda _: np.arange(d), screening.tol_mw, screening.max_rows)
         self._duals = np.zeros(1)
 
+    def _secure(self, v: np.ndarray) -> bool:
+        """The cheap base-case check of the QP solution `v`: True when the screen would add nothing."""
+        n = self.model.n_devices
+        return self.base_flows is not None and self.qp.n == n and self.base_flows.secure(self.spec.t, v, self.tol_mw)
+
     def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
         """Minimiser given the prox target (None: no proximal term, the warm start); the copy (D,)."""
+        d = self.model.n_devices
+
         def once() -> QPSolution:  # corrective blocks add columns while screening
-            extra = np.zeros(self.qp.n - self.model.n_devices)
+            extra = self.qp.n - d
             if target is None:
-                self.qp.set_hessian(np.r_[self._hessian, extra])
-                self.qp.set_cost(np.r_[self._cost, extra])
+                hessian, cost = self._hessian, self._cost
             else:
-                self.qp.set_hessian(np.r_[self._hessian + rho, extra])
-                self.qp.set_cost(np.r_[self._cost - rho * target, extra])
+                hessian, cost = self._hessian + rho, self._cost - rho * target
+            self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
+            self.qp.set_cost(np.concatenate([cost, np.zeros(extra)]) if extra else cost)
             return self.qp.solve()
 
-        status, sol, _ = self.limits.settle(once)
+        status, sol, _ = self.limits.settle(once, secure=self._secure)
         if sol is None:
             raise (SubproblemInfeasible if status == "infeasible" else SubproblemFailed)(self.spec, status)
         self._duals = sol.row_dual
-        return sol.x[: self.model.n_devices]
+        return sol.x[:d]
 
     def report(self) -> Report:
         """This copy's share of the interval's LMPs and its binding limits, from the last solve.
@@ -124,10 +159,18 @@ class Shard:
         self.model, self.screening = model, screening
         self.bounds = reachable(model)
         self.subproblems: dict[tuple[int, int], Subproblem] = {}
+        self._base_flows: BaseFlows | None = None
+
+    @property
+    def base_flows(self) -> BaseFlows:
+        if self._base_flows is None:
+            self._base_flows = BaseFlows(self.model)
+        return self._base_flows
 
     def add(self, specs: list[SubproblemSpec]) -> int:
         for spec in specs:
-            self.subproblems[spec.key] = Subproblem(self.model, spec, self.screening, self.bounds)
+            flows = self.base_flows if spec.scenarios == (0,) else None
+            self.subproblems[spec.key] = Subproblem(self.model, spec, self.screening, self.bounds, flows)
         return len(self.subproblems)
 
     def solve(self, targets: dict[tuple[int, int], np.ndarray | None], rho: float) -> dict[tuple[int, int], np.ndarray]:
