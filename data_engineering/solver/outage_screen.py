@@ -24,6 +24,11 @@ numba.config.THREADING_LAYER = "forksafe"
 _LOCK = threading.Lock()
 
 
+def set_screen_threads(n: int) -> None:
+    """Threads the compiled passes use in this process (default: one per core)."""
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+
+
 LODF_CELLS = 4_000_000  # LODF rows (outages × branches) held per pass: ~32 MB
 
 

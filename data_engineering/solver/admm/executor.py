@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from data_engineering.solver.admm.subproblem import Report, Shard, SubproblemSpec
 from data_engineering.solver.model import Model
+from data_engineering.solver.outage_screen import set_screen_threads
 from data_engineering.solver.security import Screening
 
 Key = tuple[int, int]
@@ -87,6 +89,10 @@ class InProcess:
 
 
 def _serve(conn, model: Model, screening: Screening) -> None:  # noqa: ANN001
+    """One worker process: one thread for BLAS and the compiled screen, so N workers use N cores and
+    do not oversubscribe them (two BLAS threads per worker made small dense solves ~100× slower)."""
+    threadpool_limits(1)
+    set_screen_threads(1)
     shard = Shard(model, screening)
     while True:
         command, args = conn.recv()
