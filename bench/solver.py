@@ -79,24 +79,26 @@ class Instance:
     interval_minutes: float = 60.0
     ramp_factor: float = 1.0  # every unit's ramp limits × this
     admm_iterations: int | None = None  # ADMM's cap (None: SolveOptions' own)
+    admm_block: int = 1  # ADMM's `interval_block`: consecutive intervals per subproblem
 
     @classmethod
     def parse(cls, spec: str) -> Instance:
         """`CASE:T:CONTINGENCIES[:EMERGENCY[:shed][:MINUTES]]`, e.g. pglib_opf_case2869_pegase:12:all:1.2:shed:5,
-        with `ramps=F` (every ramp limit × F) and `iterations=N` (ADMM's cap) allowed anywhere after the
-        contingencies (pglib_opf_case118_ieee:24:none:ramps=0.5)."""
+        with `ramps=F` (every ramp limit × F), `iterations=N` (ADMM's cap) and `block=N` (ADMM's intervals
+        per subproblem) allowed anywhere after the contingencies (pglib_opf_case118_ieee:24:none:ramps=0.5)."""
         name, intervals, contingencies, *tokens = spec.split(":")
         named: dict[str, str] = {}
         for key, value in (t.split("=", 1) for t in tokens if "=" in t):
-            if key in named or key not in ("ramps", "iterations"):
-                raise ValueError(f"{spec!r}: {key}= is unknown or given twice (ramps=F, iterations=N)")
+            if key in named or key not in ("ramps", "iterations", "block"):
+                raise ValueError(f"{spec!r}: {key}= is unknown or given twice (ramps=F, iterations=N, block=N)")
             named[key] = value
         rest = [t for t in tokens if "=" not in t]
         emergency = float(rest.pop(0)) if rest else 1.0
         minutes = [float(r) for r in rest if r != "shed"]
         return cls(name, int(intervals), contingencies, emergency, shedding="shed" in rest,
                    interval_minutes=minutes[0] if minutes else 60.0, ramp_factor=float(named.get("ramps", 1.0)),
-                   admm_iterations=int(named["iterations"]) if "iterations" in named else None)
+                   admm_iterations=int(named["iterations"]) if "iterations" in named else None,
+                   admm_block=int(named.get("block", 1)))
 
     def load(self) -> Case:
         case = load_case(self.case, self.intervals, interval_minutes=self.interval_minutes)
@@ -164,7 +166,7 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
     (one of each per round), so every method gets the same runs under the same load; best of each."""
     case = instance.load()
     central_options = SolveOptions(method="centralized", load_shedding=instance.shedding)
-    admm_options = replace(central_options, method="admm")
+    admm_options = replace(central_options, method="admm", interval_block=instance.admm_block)
     if instance.admm_iterations:
         admm_options = replace(admm_options, max_iterations=instance.admm_iterations)
     methods = {"centralized": central_options, "admm": admm_options}
@@ -182,7 +184,7 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
         "case": instance.case, "buses": case.buses.n, "intervals": instance.intervals,
         "contingencies": len(case.contingencies), "runs": repeat,
         "shed_mw": float(central.shed_mw.sum()) if central.shed_mw is not None else None,
-        "emergency": instance.emergency, "ramp_factor": instance.ramp_factor,
+        "emergency": instance.emergency, "ramp_factor": instance.ramp_factor, "interval_block": instance.admm_block,
         "centralized_status": central.status, "centralized_s": round(best["centralized"], 4), "screening_rounds":
         central.screening_rounds, "admm_status": admm.status, "admm_s": round(best["admm"], 4),
         "admm_workers_s": round(best["admm_workers"], 4) if workers > 1 else None,
@@ -271,9 +273,11 @@ def security_table(rows: list[dict]) -> Table:
 
 
 def label(r: dict) -> str:
-    """The C column: contingencies, emergency factor, ramp factor (e.g. `0`, `322 @1.2x`, `0 ramps ×0.5`)."""
+    """The C column: contingencies, emergency factor, ramp factor, ADMM's interval block (e.g. `0`, `322 @1.2x`,
+    `0 ramps ×0.5 block 12`)."""
     text = f"{r['contingencies']}" + (f" @{r['emergency']:g}x" if r["emergency"] != 1 else "")
-    return text + (f" ramps ×{r['ramp_factor']:g}" if r.get("ramp_factor", 1.0) != 1 else "")
+    text += f" ramps ×{r['ramp_factor']:g}" if r.get("ramp_factor", 1.0) != 1 else ""
+    return text + (f" block {r['interval_block']}" if r.get("interval_block", 1) != 1 else "")
 
 
 def table(rows: list[dict]) -> Table:

@@ -492,6 +492,8 @@ def solve(
     islanding: Annotated[str, typer.Option(help="refuse | shed (cut-off buses' load unserved)")] = "refuse",
     method: Annotated[str, typer.Option(help="admm | centralized")] = "admm",
     workers: Annotated[int, typer.Option(help="subproblem worker processes")] = 1,
+    interval_block: Annotated[int, typer.Option(help="ADMM: consecutive intervals per subproblem, the ramps "
+                                                     "between them inside it")] = 1,
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address for the subproblems")] = None,
     emergency_factor: Annotated[float | None, typer.Option(help="emergency rating = factor x normal")] = None,
     ramp_factor: Annotated[float, typer.Option(help="scale every unit's ramp limits by this factor")] = 1.0,
@@ -528,8 +530,8 @@ def solve(
     if mode not in ("preventive", "corrective"):
         raise typer.BadParameter(f"{mode!r}: preventive or corrective", param_hint="--mode")
     options = SolveOptions(method=method,  # type: ignore[arg-type]
-                           workers=workers, dask_address=dask, load_shedding=load_shedding,
-                           max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
+                           workers=workers, interval_block=interval_block, dask_address=dask,
+                           load_shedding=load_shedding, max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
                            corrective_minutes=corrective_minutes, islanding=islanding)  # type: ignore[arg-type]
     backend = backend or settings.solver_backend
     if backend not in ("python", "julia"):

@@ -39,6 +39,9 @@ class SolveOptions:
     verify_tol_pu: float = 5e-4  # ... and the full constraint check passes within this
     residual_balancing: bool = True  # adapt rho to keep primal and dual residuals within `balance_ratio`
     balance_ratio: float = 5.0
+    # consecutive intervals per ADMM subproblem, the ramps between them inside it: only the ramps across
+    # blocks are left to the consensus (1: a subproblem per interval; preventive mode only beyond 1)
+    interval_block: int = 1
     workers: int = 1  # subproblem worker processes (1 = in this process)
     dask_address: str | None = None  # a Dask scheduler to run the subproblems on
     screen_every: int = 10  # iterations between contingency re-screens in ADMM

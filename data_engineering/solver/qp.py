@@ -150,6 +150,8 @@ class DiagonalQP:
 DAQP_OPTIMAL = (1, 2)
 DAQP_INFEASIBLE = -1
 EQUALITY = 5  # DAQP sense: active + immutable
+ACTIVE, ACTIVE_LOWER = 1, 3  # DAQP sense of a warm-start working set: active (at its lower bound)
+LARGE = 100  # columns from which a DenseQP is treated as large (see `solve`)
 
 
 class DenseQP:
@@ -167,6 +169,7 @@ class DenseQP:
         self._x: np.ndarray | None = None
         self._limits_shape: tuple[int, int] | None = None
         self._limits_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._working: np.ndarray | None = None  # DAQP sense of the last solve's active set
 
     @property
     def n_rows(self) -> int:
@@ -218,14 +221,37 @@ class DenseQP:
         return self._limits_cache
 
     def solve(self) -> QPSolution:
+        """DAQP, warm-started from the last solve's point; a large QP (a block of intervals, `LARGE`
+        columns) from its working set, unless rows or columns were added since (on 228 columns ~25%
+        faster; on one interval's ~20 columns ~30% slower). A large singular QP (a block without its
+        proximal term: nearly an LP) goes to HiGHS, where DAQP's proximal-point iterations took ~0.4 s
+        on 456 columns."""
         lower, upper, sense = self._limits()
         singular = bool((self.hessian <= 0).any())
+        large = self.n > LARGE
+        if singular and large:
+            return self._solve_highs()
         kwargs = {"eps_prox": -1.0} if singular else {}
-        if self._x is not None:
+        if large and self._working is not None and len(self._working) == len(sense):
+            sense = np.where(sense == EQUALITY, EQUALITY, self._working).astype(np.int32)
+        elif self._x is not None:
             kwargs["primal_start"] = self._x
         x, objective, flag, info = daqp.solve(np.diag(self.hessian), self.cost, self.a, upper, lower, sense, **kwargs)
         if flag not in DAQP_OPTIMAL:
+            self._working = None
             status = "infeasible" if flag == DAQP_INFEASIBLE else f"daqp exit flag {flag}"
             return QPSolution(status, np.full(self.n, np.nan), np.full(self.n_rows, np.nan), np.nan)
+        lam = np.asarray(info["lam"])
+        if large:
+            self._working = np.where(lam > 0, ACTIVE, np.where(lam < 0, ACTIVE_LOWER, 0)).astype(np.int32)
         self._x = np.asarray(x)
-        return QPSolution("optimal", self._x, -np.asarray(info["lam"])[self.n:], float(objective))
+        return QPSolution("optimal", self._x, -lam[self.n:], float(objective))
+
+    def _solve_highs(self) -> QPSolution:
+        qp = DiagonalQP(self.cost, self.hessian, *self.bounds)
+        qp.add_rows(self.a, self.row_lower, self.row_upper)
+        sol = qp.solve()
+        self._working = None  # the next DAQP solve starts from this point
+        if sol.optimal:
+            self._x = sol.x
+        return sol

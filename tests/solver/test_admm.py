@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -166,3 +167,56 @@ def test_the_penalty_keeps_adapting_late_but_ever_more_rarely() -> None:
     assert changes[-1] > 10_000  # never frozen short of convergence
     gaps = np.diff(changes)
     assert gaps[0] == 5 and gaps[-1] > 100  # but the interval between changes grows
+
+
+@functools.cache
+def ramp_bound_reference() -> tuple[Case, SolveResult]:
+    """118 buses, six intervals, ramps ×0.2: ramps bind between intervals (75 binding steps)."""
+    case = select(load_case("pglib_opf_case118_ieee", 6), "none")[0].with_ramp_factor(0.2)
+    return case, solve_lascopf(case, SolveOptions(method="centralized"))
+
+
+def test_an_interval_block_over_the_whole_horizon_is_the_whole_problem() -> None:
+    """With every interval in one subproblem (its ramps inside) the warm start is the optimum."""
+    case, reference = ramp_bound_reference()
+    steps = np.abs(np.diff(reference.dispatch_mw, axis=0))
+    assert (np.isclose(steps, case.generators.ramp_up_mw, atol=1e-4) & (steps > 1e-3)).sum() >= 20
+    result = solve_lascopf(case, SolveOptions(method="admm", interval_block=case.intervals))
+    assert_matches(result, reference)
+    assert result.iterations == 1
+    np.testing.assert_allclose(result.dispatch_mw, reference.dispatch_mw, atol=1e-6)
+    np.testing.assert_allclose(result.lmp, reference.lmp, atol=1e-6)
+
+
+@pytest.mark.parametrize("block", [2, 4])
+def test_interval_blocks_match_centralized_where_ramps_bind(block: int) -> None:
+    """Blocks of 2 and of 4 (then 2: the last block is shorter) intervals keep the ramps between their
+    own intervals; the consensus holds those across blocks. Dispatch cost and every interval's LMPs
+    are the centralized ones."""
+    case, reference = ramp_bound_reference()
+    result = solve_lascopf(case, SolveOptions(method="admm", interval_block=block))
+    assert_matches(result, reference)
+    np.testing.assert_allclose(result.lmp, reference.lmp, atol=0.05)
+
+
+def test_interval_blocks_in_worker_processes_equal_serial() -> None:
+    case, _ = ramp_bound_reference()
+    options = SolveOptions(method="admm", interval_block=3)
+    serial = solve_lascopf(case, options)
+    parallel = solve_lascopf(case, replace(options, workers=2))  # one block per worker
+    assert parallel.ok and parallel.iterations == serial.iterations
+    np.testing.assert_allclose(parallel.dispatch_mw, serial.dispatch_mw, atol=1e-6)
+
+
+def test_interval_blocks_on_the_paper_system_with_contingencies(paper5_secure) -> None:  # noqa: ANN001
+    """Screened security rows of every interval in the block, priced per interval."""
+    reference = solve_lascopf(paper5_secure, SolveOptions(method="centralized"))
+    result = solve_lascopf(paper5_secure, SolveOptions(method="admm", interval_block=2))
+    assert_matches(result, reference)
+    np.testing.assert_allclose(result.lmp, reference.lmp, atol=0.05)
+    assert result.binding_contingencies == reference.binding_contingencies
+
+
+def test_interval_blocks_are_refused_in_corrective_mode(paper5_secure) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="interval_block"):
+        solve_lascopf(paper5_secure, SolveOptions(method="admm", mode="corrective", interval_block=2))

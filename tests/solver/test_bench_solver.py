@@ -32,6 +32,8 @@ def test_ramps_with_shedding_and_minutes() -> None:
     capped = Instance.parse("pglib_opf_case2869_pegase:12:all:1.2:shed:5:iterations=20")
     assert capped == Instance("pglib_opf_case2869_pegase", 12, "all", 1.2, shedding=True, interval_minutes=5.0,
                               admm_iterations=20)
+    blocks = Instance.parse("pglib_opf_case118_ieee:24:none:block=12:ramps=0.2")
+    assert blocks == Instance("pglib_opf_case118_ieee", 24, "none", ramp_factor=0.2, admm_block=12)
 
 
 def test_the_instance_loads_with_its_ramps_and_the_table_says_so() -> None:
@@ -42,6 +44,8 @@ def test_the_instance_loads_with_its_ramps_and_the_table_says_so() -> None:
     assert not tight.contingencies
     assert label({"contingencies": 0, "emergency": 1.0, "ramp_factor": 0.5}) == "0 ramps ×0.5"
     assert label({"contingencies": 322, "emergency": 1.2, "ramp_factor": 1.0}) == "322 @1.2x"
+    blocks = {"contingencies": 0, "emergency": 1.0, "ramp_factor": 0.2, "interval_block": 12}
+    assert label(blocks) == "0 ramps ×0.2 block 12"
 
 
 def test_the_bench_measures_both_ramp_factors_on_both_cases() -> None:

@@ -1,9 +1,11 @@
 """The ADMM / APP loop: copies of each interval's dispatch agree on one ramp-feasible trajectory.
 
-Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy. In preventive mode
-that copy enforces the base case and every contingency of its interval itself (screened rows);
-in corrective mode it holds the base-case limits and each (interval, contingency) the trajectory
-violates gets a copy of its own, which also holds that contingency's own dispatch. (A copy per
+Blocks (solved in parallel, `executor`): per interval, a cost-carrying copy (or per `interval_block`
+consecutive intervals, with the ramps between them inside: only the ramps across blocks are left to
+the consensus). In preventive mode that copy enforces the base case and every contingency of its
+intervals itself (screened rows); in corrective mode it holds the base-case limits and each
+(interval, contingency) the trajectory violates gets a copy of its own, which also holds that
+contingency's own dispatch. (A copy per
 contingency in preventive mode, the former "scenario" decomposition, did not converge at grid
 scale and was removed: README, "Why there is no scenario decomposition".) The consensus
 step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
@@ -106,32 +108,35 @@ def initial_rho(model: Model) -> float:
 
 
 class Consensus:
-    """Copies, multipliers and the consensus trajectory; the arithmetic of one ADMM iteration."""
+    """Copies, multipliers and the consensus trajectory; the arithmetic of one ADMM iteration. A copy
+    keyed (t, s) is the (n, D) dispatch of the n intervals from t its subproblem holds."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.copies: dict[Key, np.ndarray] = {}
         self.u: dict[Key, np.ndarray] = {}
+        self.spans: dict[Key, slice] = {}  # the intervals of each copy
+        self.count = np.zeros(model.intervals)  # copies per interval
         self.projection = RampProjection(model)
         self.z = np.zeros((model.intervals, model.n_devices))
 
     def add(self, key: Key, x: np.ndarray) -> None:
         self.copies[key] = x
         self.u[key] = np.zeros_like(x)
+        self.spans[key] = slice(key[0], key[0] + len(x))
+        self.count[self.spans[key]] += 1
 
     def update_z(self) -> float:
         total = np.zeros_like(self.z)
-        count = np.zeros(self.model.intervals)
         for key, x in self.copies.items():
-            total[key[0]] += x + self.u[key]
-            count[key[0]] += 1
-        previous, self.z = self.z, self.projection.project(total, count)
+            total[self.spans[key]] += x + self.u[key]
+        previous, self.z = self.z, self.projection.project(total, self.count)
         return float(np.abs(self.z - previous).max())
 
     def update_u(self) -> float:
         residual = 0.0
         for key, x in self.copies.items():
-            gap = x - self.z[key[0]]
+            gap = x - self.z[self.spans[key]]
             self.u[key] += gap
             residual = max(residual, float(np.abs(gap).max()))
         return residual
@@ -145,7 +150,7 @@ class Consensus:
         self.z = w[: self.z.size].reshape(self.z.shape)
         offset = self.z.size
         for key, u in self.u.items():
-            self.u[key] = w[offset: offset + u.size]
+            self.u[key] = w[offset: offset + u.size].reshape(u.shape)
             offset += u.size
 
     def scale_u(self, factor: float) -> None:
@@ -153,10 +158,15 @@ class Consensus:
             self.u[key] *= factor
 
     def targets(self) -> dict[Key, np.ndarray]:
-        return {key: self.z[key[0]] - self.u[key] for key in self.copies}
+        return {key: self.z[span] - self.u[key] for key, span in self.spans.items()}
 
     def dispatch(self) -> np.ndarray:
-        return np.vstack([self.copies[(t, -1)] for t in range(self.model.intervals)])
+        """(T, D): the cost-carrying copies, whose blocks tile the horizon."""
+        return np.vstack([self.copies[key] for key in sorted(k for k in self.copies if k[1] == -1)])
+
+    @property
+    def scenario_copies(self) -> int:
+        return sum(key[1] != -1 for key in self.copies)
 
 
 def _per_scenario(model: Model) -> bool:
@@ -166,9 +176,16 @@ def _per_scenario(model: Model) -> bool:
     return model.corrective and model.n_scenarios > 1
 
 
-def _specs(model: Model) -> list[SubproblemSpec]:
+def _specs(model: Model, block: int = 1) -> list[SubproblemSpec]:
+    """The cost-carrying subproblems: blocks of `block` consecutive intervals (the last one shorter)."""
+    if block < 1:
+        raise ValueError(f"interval_block must be at least 1, not {block}")
+    if block > 1 and model.corrective:
+        raise ValueError("interval_block > 1 is not supported in corrective mode (its contingency copies "
+                         "hold one interval each)")
     scenarios = (0,) if _per_scenario(model) else tuple(range(model.n_scenarios))
-    return [SubproblemSpec(t, scenarios, carries_cost=True) for t in range(model.intervals)]
+    T = model.intervals
+    return [SubproblemSpec(t, scenarios, carries_cost=True, n=min(block, T - t)) for t in range(0, T, block)]
 
 
 def _screen(model: Model, consensus: Consensus, executor: Executor, tol_mw: float) -> None:
@@ -182,11 +199,12 @@ def _screen(model: Model, consensus: Consensus, executor: Executor, tol_mw: floa
     if new:
         executor.add(new)
         for spec in new:
-            consensus.add(spec.key, consensus.z[spec.t].copy())
+            consensus.add(spec.key, consensus.z[[spec.t]].copy())
 
 
 def solve_admm(model: Model, options: SolveOptions,
                progress: Callable[[IterationRecord], None] | None = None) -> AdmmOutcome:
+    specs = _specs(model, options.interval_block)
     rho = options.rho or initial_rho(model)
     penalty = ResidualBalancing(options)
     executor = make_executor(model, Screening(options.feasibility_tol_mw, options.max_rows_per_round), options.workers,
@@ -196,7 +214,6 @@ def solve_admm(model: Model, options: SolveOptions,
     history: list[IterationRecord] = []
     per_scenario = _per_scenario(model)
     try:
-        specs = _specs(model)
         executor.add(specs)
         for key, x in executor.solve({s.key: None for s in specs}, rho).items():
             consensus.add(key, x)
@@ -209,7 +226,7 @@ def solve_admm(model: Model, options: SolveOptions,
             dual = rho * consensus.update_z()
             primal = consensus.update_u()
             x = consensus.dispatch()
-            record = IterationRecord(k, primal, dual, rho, model.cost(x), len(consensus.copies) - model.intervals)
+            record = IterationRecord(k, primal, dual, rho, model.cost(x), consensus.scenario_copies)
             history.append(record)
             if progress:
                 progress(record)
@@ -277,6 +294,6 @@ def _prices(model: Model, reports: dict[Key, Report]) -> tuple[Prices, list[Bind
     lmp = np.zeros((model.intervals, model.case.buses.n))
     binding: list[BindingConstraint] = []
     for (t, _), report in reports.items():
-        lmp[t] += report.price_share
+        lmp[t: t + len(report.price_share)] += report.price_share
         binding += report.binding
     return Prices.of(model, lmp), sort_binding(binding)

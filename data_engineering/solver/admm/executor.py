@@ -1,7 +1,7 @@
 """Where the subproblems run: in this process, in worker processes, or on a Dask cluster.
 
 Each worker owns a shard of the subproblems (their HiGHS models stay warm there), so an iteration
-ships only prox targets out and copies back. Keys are assigned to the least-loaded shard.
+ships only prox targets out and copies back. Keys are assigned to the least-loaded shard (load: intervals held).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class _Sharded:
         for spec in specs:
             i = min(range(len(self.load)), key=self.load.__getitem__)
             self.owner[spec.key] = i
-            self.load[i] += 1
+            self.load[i] += spec.n
             batches[i].append(spec)
         return batches
 

@@ -1,14 +1,16 @@
-"""One ADMM subproblem: a copy of one interval's dispatch that must satisfy some scenarios' limits.
+"""One ADMM subproblem: a copy of a block of consecutive intervals' dispatch that must satisfy some
+scenarios' limits.
 
-An interval block owns the interval's cost (in preventive mode it also enforces all of its
-interval's contingencies); a scenario block (one contingency at one interval, corrective mode only)
-keeps its copy and that contingency's own dispatch feasible for its outage. Both minimise their
-part plus the proximal term ρ/2 ‖x − v‖², v = consensus − scaled multiplier, subject to the
-balance, the device bounds the ramps leave reachable in the interval (`ramps.reachable`: from P0
-exactly) and the security limits of their scenarios (`ScreenedLimits`: in corrective mode a
-scenario's dispatch of its own, within corrective ramps of the copy). Limits are screened inside:
-solve, add the violated rows, re-solve — so every copy a subproblem returns is exactly feasible for
-its own scenarios.
+An interval block (one interval, or `SolveOptions.interval_block` consecutive ones) owns its
+intervals' cost (in preventive mode it also enforces all of their contingencies); a scenario block
+(one contingency at one interval, corrective mode only) keeps its copy and that contingency's own
+dispatch feasible for its outage. Both minimise their part plus the proximal term ρ/2 ‖x − v‖²,
+v = consensus − scaled multiplier, subject to the balances, the device bounds the ramps leave
+reachable in each interval (`ramps.reachable`: from P0 exactly), the ramps between the block's own
+intervals (exact, the centralized `ramp_rows`) and the security limits of their scenarios
+(`ScreenedLimits`: in corrective mode a scenario's dispatch of its own, within corrective ramps of
+the copy). Limits are screened inside: solve, add the violated rows, re-solve — so every copy a
+subproblem returns is exactly feasible for its own scenarios.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from data_engineering.solver.admm.ramps import reachable
+from data_engineering.solver.centralized import ramp_rows
 from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
 from data_engineering.solver.qp import DenseQP, DiagonalQP, QPSolution
@@ -26,15 +30,22 @@ from data_engineering.solver.security import ScreenedLimits, Screening
 
 # Up to this many devices a subproblem is a dense QP on DAQP (~20x faster than HiGHS there); beyond,
 # DAQP's dense factorisations over thousands of screened rows take minutes where HiGHS's sparse QP,
-# hot-started, takes a second (2869_pegase, one interval, all N-1).
+# hot-started, takes a second (2869_pegase, one interval, all N-1). A block of intervals stays on DAQP
+# at D × its intervals columns: with the proximal term on every column HiGHS's active set is far slower
+# (0.7 s against 0.03 s on 456 columns); without it (the warm start) `DenseQP` hands it to HiGHS.
 DENSE_DEVICES = 400
 
 
 @dataclass(frozen=True)
 class SubproblemSpec:
-    t: int
+    t: int  # the block's first interval
     scenarios: tuple[int, ...]  # model scenario indices whose security limits this copy enforces
     carries_cost: bool
+    n: int = 1  # consecutive intervals of the block (scenario blocks: 1)
+
+    @property
+    def intervals(self) -> np.ndarray:
+        return np.arange(self.t, self.t + self.n)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -45,7 +56,7 @@ class SubproblemSpec:
 class Report:
     """What a subproblem contributes once the copies agree."""
 
-    price_share: np.ndarray  # (N,) its part of the interval's LMPs
+    price_share: np.ndarray  # (n, N) its part of its intervals' LMPs
     binding: list[BindingConstraint]
     scenario_dispatch: dict[int, np.ndarray]  # scenario → (D,) its dispatch (corrective blocks)
 
@@ -79,13 +90,26 @@ class BaseFlows:
         self.rating = model.case.branches.rate_mw
         self.lower, self.upper = model.lower, model.upper
 
-    def secure(self, t: int, x: np.ndarray, tol_mw: float) -> bool:
-        """Whether the base-case copy `x` (D,) of interval `t` is within every limit the screen checks."""
+    def secure(self, intervals: int | slice, x: np.ndarray, tol_mw: float) -> bool:
+        """Whether the base-case copy `x` of `intervals` ((D,) of one interval t, or (n, D) of a slice) is
+        within every limit the screen checks."""
         tol = tol_mw - self.MARGIN_MW
-        if (x < self.lower[t] - tol).any() or (x > self.upper[t] + tol).any():
+        if (x < self.lower[intervals] - tol).any() or (x > self.upper[intervals] + tol).any():
             return False
-        flows = x @ self.gain + self.offset[t]
+        flows = x @ self.gain + self.offset[intervals]
         return bool((np.abs(flows) <= self.rating + tol).all())
+
+
+def block_ramp_rows(model: Model, intervals: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """The centralized ramp rows (`ramp_rows`) between the consecutive `intervals`' own outputs, on
+    columns (t − first)·D + d. The rows reaching outside the block (the step into its first interval)
+    are left to the reachable bounds and the consensus."""
+    a, lower, upper = ramp_rows(model)
+    d = model.n_devices
+    first, last = int(intervals[0]) * d, (int(intervals[-1]) + 1) * d
+    inside = a[:, first:last]
+    keep = np.flatnonzero((np.diff(inside.indptr) == np.diff(a.indptr)) & (np.diff(a.indptr) > 1))
+    return inside[keep], lower[keep], upper[keep]
 
 
 class Subproblem:
@@ -94,34 +118,39 @@ class Subproblem:
         """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones. `base_flows`: the
         shortcut for a copy that enforces the base case alone (None: always the full screen)."""
         self.model, self.spec, self.tol_mw = model, spec, screening.tol_mw
-        t, d = spec.t, model.n_devices
+        intervals, d = spec.intervals, model.n_devices
+        self.columns = spec.n * d
+        self._where = spec.t if spec.n == 1 else slice(spec.t, spec.t + spec.n)  # `BaseFlows.secure`'s index
         only_base = spec.scenarios == (0,) and model.deviation is None
         self.base_flows = base_flows if only_base else None
-        self._cost = model.c1 if spec.carries_cost else np.zeros(d)
-        self._hessian = 2.0 * model.c2 if spec.carries_cost else np.zeros(d)
+        self._cost = np.tile(model.c1 if spec.carries_cost else np.zeros(d), spec.n)
+        self._hessian = np.tile(2.0 * model.c2 if spec.carries_cost else np.zeros(d), spec.n)
         kind = DenseQP if d <= DENSE_DEVICES else DiagonalQP
-        self.qp = kind(self._cost, self._hessian, bounds[0][t], bounds[1][t])
-        total = model.demand[t].sum()
-        self.qp.add_rows(np.ones((1, d)), [total], [total])
-        self.limits = ScreenedLimits(model, self.qp, np.array([t]), np.array(spec.scenarios),
-                                     lambda _: np.arange(d), screening.tol_mw, screening.max_rows)
-        self._duals = np.zeros(1)
+        self.qp = kind(self._cost, self._hessian, bounds[0][intervals].ravel(), bounds[1][intervals].ravel())
+        total = model.demand[intervals].sum(axis=1)
+        self.qp.add_rows(np.kron(np.eye(spec.n), np.ones((1, d))), total, total)  # rows 0..n−1
+        if spec.n > 1:
+            self.qp.add_rows(*block_ramp_rows(model, intervals))
+        first = spec.t
+        self.limits = ScreenedLimits(model, self.qp, intervals, np.array(spec.scenarios),
+                                     lambda t: (t - first) * d + np.arange(d), screening.tol_mw, screening.max_rows)
+        self._duals = np.zeros(spec.n)
 
     def _secure(self, v: np.ndarray) -> bool:
         """The cheap base-case check of the QP solution `v`: True when the screen would add nothing."""
-        n = self.model.n_devices
-        return self.base_flows is not None and self.qp.n == n and self.base_flows.secure(self.spec.t, v, self.tol_mw)
+        return self.base_flows is not None and self.qp.n == self.columns and self.base_flows.secure(
+            self._where, v if self.spec.n == 1 else v.reshape(self.spec.n, -1), self.tol_mw)
 
     def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
-        """Minimiser given the prox target (None: no proximal term, the warm start); the copy (D,)."""
-        d = self.model.n_devices
+        """Minimiser given the prox target (n, D) (None: no proximal term, the warm start); the copy (n, D)."""
+        own = self.columns
 
         def once() -> QPSolution:  # corrective blocks add columns while screening
-            extra = self.qp.n - d
+            extra = self.qp.n - own
             if target is None:
                 hessian, cost = self._hessian, self._cost
             else:
-                hessian, cost = self._hessian + rho, self._cost - rho * target
+                hessian, cost = self._hessian + rho, self._cost - rho * target.ravel()
             self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
             self.qp.set_cost(np.concatenate([cost, np.zeros(extra)]) if extra else cost)
             return self.qp.solve()
@@ -130,24 +159,26 @@ class Subproblem:
         if sol is None:
             raise (SubproblemInfeasible if status == "infeasible" else SubproblemFailed)(self.spec, status)
         self._duals = sol.row_dual
-        return sol.x[:d]
+        return sol.x[:own].reshape(self.spec.n, -1)
 
     def report(self) -> Report:
-        """This copy's share of the interval's LMPs and its binding limits, from the last solve.
+        """This copy's share of its intervals' LMPs and its binding limits, from the last solve.
         At convergence the proximal gradient is the consensus multiplier, so the duals of each
-        copy's own rows are those of the full problem and the shares add up to the LMP."""
-        model, t, y = self.model, self.spec.t, self._duals
+        copy's own rows are those of the full problem and the shares add up to the LMP. (The ramp
+        rows inside a block do not move with the demand: no price of their own.)"""
+        model, intervals, y = self.model, self.spec.intervals, self._duals
         supplied = (~model.network.island).astype(float)
-        share = y[0] * supplied + demand_prices(model, self.limits.priced, y)[t]
+        share = y[: self.spec.n, None] * supplied + demand_prices(model, self.limits.priced, y)[intervals]
         v = self.qp.solution()
         x_t, xs_t = self.limits.dispatch(v)
         x = np.zeros((model.intervals, model.n_devices))
-        x[t] = x_t[0]
+        x[intervals] = x_t
         xs = None  # preventive: the response of x, never built whole (T × S × D)
-        if model.corrective:
+        if model.corrective:  # scenario blocks and corrective interval copies hold one interval
             xs = model.response(x, np.arange(model.n_scenarios))
-            xs[t, self.limits.scenarios] = xs_t[0]
+            xs[intervals[0], self.limits.scenarios] = xs_t[0]
         binding = binding_constraints(model, self.limits.security, y, x, xs)
+        t = self.spec.t
         own = {s: xs_t[0, j] for j, s in enumerate(self.limits.scenarios) if (t, int(s)) in self.limits.blocks}
         return Report(share, binding, own)
 

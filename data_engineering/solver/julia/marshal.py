@@ -37,6 +37,9 @@ def julia_options(options: SolveOptions) -> dict:
     """The options document; refuses what the Julia package does not implement instead of ignoring it."""
     if options.workers > 1 or options.dask_address:
         raise ValueError("PowerLASCOPF.jl solves its subproblems in one process; workers/dask are Python-only")
+    if options.interval_block != 1:
+        raise ValueError("interval_block (several intervals per ADMM subproblem) is not ported to PowerLASCOPF.jl; "
+                         "use SOLVER_BACKEND=python")
     if options.mode != "preventive":
         raise ValueError(f"mode={options.mode!r} is not ported to PowerLASCOPF.jl (preventive only); use "
                          "SOLVER_BACKEND=python for corrective re-dispatch")

@@ -50,6 +50,7 @@ def test_the_options_document_names_every_field_julia_reads():
     (SolveOptions(method="admm", dask_address="tcp://127.0.0.1:8786"), "one process"),
     (SolveOptions(mode="corrective"), "mode='corrective' is not ported"),
     (SolveOptions(islanding="shed"), "islanding='shed' is not ported"),
+    (SolveOptions(method="admm", interval_block=12), "interval_block"),
 ])
 def test_what_julia_does_not_implement_is_refused(options, words):
     with pytest.raises(ValueError, match=words):
