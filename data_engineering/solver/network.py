@@ -110,11 +110,7 @@ class Network:
         outages = np.asarray(outages, dtype=int).ravel()
         if self.dense:
             return np.ascontiguousarray(self.lodf[:, outages].T)
-        self._solve_columns(outages)
-        out = np.empty((len(outages), self.n_branches))
-        for j, k in enumerate(outages.tolist()):
-            out[j] = self._columns[k]
-        return out
+        return self._stacked(outages)
 
     def _solve_columns(self, outages: np.ndarray) -> None:
         """Solve and cache the LODF columns of `outages` not cached yet, SOLVE_BLOCK at a time: all
@@ -132,11 +128,16 @@ class Network:
                 column[k] = -1.0
                 self._columns[k] = column
 
-    def _solved_columns(self, outages: np.ndarray) -> np.ndarray:
+    def _stacked(self, outages: np.ndarray) -> np.ndarray:
+        """(len(outages), L): the cached columns of `outages` (solved first where missing), as rows."""
         self._solve_columns(outages)
-        if not len(outages):
-            return np.zeros((self.n_branches, 0))
-        return np.stack([self._columns[int(k)] for k in outages], axis=1)
+        out = np.empty((len(outages), self.n_branches))
+        for j, k in enumerate(outages.tolist()):
+            out[j] = self._columns[k]
+        return out
+
+    def _solved_columns(self, outages: np.ndarray) -> np.ndarray:
+        return self._stacked(np.asarray(outages, dtype=int).ravel()).T
 
     def is_bridge(self, outages: np.ndarray) -> np.ndarray:
         """Bool per outage: its removal islands the network (the flow across it cannot move)."""

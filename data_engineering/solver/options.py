@@ -1,8 +1,9 @@
 """What a solve may do: method, security mode, islanding policy, shedding, load spread, tolerances.
 
-ADMM decomposes by interval only: a copy per interval enforces all of its interval's outages (the
-per-contingency "scenario" decomposition was removed, see README "Why there is no scenario
-decomposition"); corrective mode still gives each (interval, outage) a copy holding its own dispatch."""
+ADMM decomposes by interval: a copy per interval (or per `interval_block` consecutive intervals)
+enforces all of its intervals' outages (the per-contingency "scenario" decomposition was removed, see
+README "Why there is no scenario decomposition"); corrective mode still gives each (interval, outage) a
+copy holding its own dispatch."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ class SolveOptions:
     secure_spread: bool = False
     feasibility_tol_mw: float = 1e-3  # flow screening: a limit counts as violated beyond this
     max_screening_rounds: int = 50
-    # centralized screening: at most this many violated limits per interval and round, the worst first
-    # (None: all); a grid-scale answer violates thousands that a few relieve together
+    # screening (centralized form and ADMM subproblems): at most this many violated limits per interval
+    # and round, the worst first (None: all); a grid-scale answer violates thousands that a few relieve together
     max_rows_per_round: int | None = 300
     # ADMM / APP
     rho: float | None = None  # initial penalty ($/MW²h); None = from the cost scale

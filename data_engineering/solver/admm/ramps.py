@@ -26,21 +26,32 @@ def _chain(model: Model, d: int) -> DenseQP:
     return qp
 
 
+def step_limits(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ramp-limited devices and every chain (`Model.ramp_chain`) as x_t − x_{t−1} ∈
+    [lower_t, upper_t], (T, k) each, with x_{−1} = 0 (P0 is in row 0's limits; ±inf where a chain has
+    no row: interval 0 without P0)."""
+    devices = np.asarray(model.ramp_limited, dtype=int)
+    lower, upper = np.full((model.intervals, len(devices)), -np.inf), np.full((model.intervals, len(devices)), np.inf)
+    for j, d in enumerate(devices):
+        steps, lo, hi = model.ramp_chain(int(d))
+        rows = np.argmax(steps, axis=1)
+        lower[rows, j], upper[rows, j] = lo, hi
+    return devices, lower, upper
+
+
 def reachable(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """(T, D) bounds each device keeps in every ramp-feasible trajectory: the device bounds propagated
     along its ramp chain forward (from P0) and back. On a chain one pass each way is exact. A device
     whose bounds cross keeps its own: the projection reports it infeasible with its name."""
     lower, upper = model.lower.copy(), model.upper.copy()
-    for d in model.ramp_limited:
-        steps, row_lower, row_upper = model.ramp_chain(int(d))
+    devices, step_lower, step_upper = step_limits(model)
+    for j, d in enumerate(devices):
         lo, hi = lower[:, d].copy(), upper[:, d].copy()
-        rows = [(int(np.argmax(row)), row_lower[r], row_upper[r]) for r, row in enumerate(steps)]
-        for t, down, up in rows:  # forward: x_t − x_{t−1} ∈ [down, up], x_{−1} folded into the P0 row
+        for t in range(model.intervals):  # forward: x_t − x_{t−1} ∈ [down, up], x_{−1} folded into the P0 row
             before = (lo[t - 1], hi[t - 1]) if t > 0 else (0.0, 0.0)
-            lo[t], hi[t] = max(lo[t], before[0] + down), min(hi[t], before[1] + up)
-        for t, down, up in reversed(rows):
-            if t > 0:
-                lo[t - 1], hi[t - 1] = max(lo[t - 1], lo[t] - up), min(hi[t - 1], hi[t] - down)
+            lo[t], hi[t] = max(lo[t], before[0] + step_lower[t, j]), min(hi[t], before[1] + step_upper[t, j])
+        for t in range(model.intervals - 1, 0, -1):
+            lo[t - 1], hi[t - 1] = max(lo[t - 1], lo[t] - step_upper[t, j]), min(hi[t - 1], hi[t] - step_lower[t, j])
         if (lo <= hi + 1e-9).all():
             lower[:, d], upper[:, d] = lo, np.maximum(lo, hi)
     return lower, upper
@@ -49,16 +60,8 @@ def reachable(model: Model) -> tuple[np.ndarray, np.ndarray]:
 class RampProjection:
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.chains = {int(d): _chain(model, int(d)) for d in model.ramp_limited}
-        # every chain as x_t − x_{t−1} ∈ [step_lower_t, step_upper_t], x_{−1} = 0 (P0 is in row 0's limits;
-        # no row 0 without P0)
-        self.devices = np.array(list(self.chains), dtype=int)
-        T, k = model.intervals, len(self.devices)
-        self.step_lower, self.step_upper = np.full((T, k), -np.inf), np.full((T, k), np.inf)
-        for j, d in enumerate(self.devices):
-            steps, lo, hi = model.ramp_chain(int(d))
-            rows = np.argmax(steps, axis=1)
-            self.step_lower[rows, j], self.step_upper[rows, j] = lo, hi
+        self.devices, self.step_lower, self.step_upper = step_limits(model)
+        self.chains = {int(d): _chain(model, int(d)) for d in self.devices}
 
     def _within_ramps(self, z: np.ndarray) -> np.ndarray:
         """(k,) whether each ramp-limited device's trajectory in `z` keeps its ramps."""

@@ -83,16 +83,13 @@ class BaseFlows:
     MARGIN_MW = 1e-6  # the product and the screen's own flows differ by rounding
 
     def __init__(self, model: Model) -> None:
-        incidence = np.zeros((model.n_devices, model.case.buses.n))
-        incidence[np.arange(model.n_devices), model.device_bus] = 1.0
-        self.gain = model.network.branch_flows(incidence)  # (D, L)
+        self.gain = model.network.branch_flows(model.device_incidence.toarray())  # (D, L)
         self.offset = model.network.branch_flows(-model.demand)  # (T, L)
         self.rating = model.case.branches.rate_mw
         self.lower, self.upper = model.lower, model.upper
 
-    def secure(self, intervals: int | slice, x: np.ndarray, tol_mw: float) -> bool:
-        """Whether the base-case copy `x` of `intervals` ((D,) of one interval t, or (n, D) of a slice) is
-        within every limit the screen checks."""
+    def secure(self, intervals: slice, x: np.ndarray, tol_mw: float) -> bool:
+        """Whether the base-case copy `x` (n, D) of `intervals` is within every limit the screen checks."""
         tol = tol_mw - self.MARGIN_MW
         if (x < self.lower[intervals] - tol).any() or (x > self.upper[intervals] + tol).any():
             return False
@@ -120,7 +117,6 @@ class Subproblem:
         self.model, self.spec, self.tol_mw = model, spec, screening.tol_mw
         intervals, d = spec.intervals, model.n_devices
         self.columns = spec.n * d
-        self._where = spec.t if spec.n == 1 else slice(spec.t, spec.t + spec.n)  # `BaseFlows.secure`'s index
         only_base = spec.scenarios == (0,) and model.deviation is None
         self.base_flows = base_flows if only_base else None
         self._cost = np.tile(model.c1 if spec.carries_cost else np.zeros(d), spec.n)
@@ -139,7 +135,7 @@ class Subproblem:
     def _secure(self, v: np.ndarray) -> bool:
         """The cheap base-case check of the QP solution `v`: True when the screen would add nothing."""
         return self.base_flows is not None and self.qp.n == self.columns and self.base_flows.secure(
-            self._where, v if self.spec.n == 1 else v.reshape(self.spec.n, -1), self.tol_mw)
+            slice(self.spec.t, self.spec.t + self.spec.n), v.reshape(self.spec.n, -1), self.tol_mw)
 
     def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
         """Minimiser given the prox target (n, D) (None: no proximal term, the warm start); the copy (n, D)."""
