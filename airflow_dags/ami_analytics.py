@@ -27,9 +27,7 @@ MARGIN = timedelta(minutes=10)
 def _window() -> tuple:
     from data_engineering.pipelines.airflow_runtime import run_window
 
-    start, end = run_window(get_current_context())
-    if start == end:  # a manual run: the hour before it
-        start = end - timedelta(hours=1)
+    start, end = run_window(get_current_context(), timedelta(hours=1))  # a manual run: the hour before it
     return start - MARGIN, end
 
 

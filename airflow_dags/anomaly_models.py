@@ -24,8 +24,7 @@ ANOMALY_HISTORY = timedelta(days=1)
 def _window() -> tuple:
     from data_engineering.pipelines.airflow_runtime import run_window
 
-    start, end = run_window(get_current_context())
-    return (end - ANOMALY_HISTORY if start == end else start), end
+    return run_window(get_current_context(), ANOMALY_HISTORY)
 
 
 @dag(

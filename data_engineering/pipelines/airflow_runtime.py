@@ -3,7 +3,7 @@ Kept here so DAG files stay wiring."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from data_engineering.pipelines.dispatch import DispatchRun
@@ -24,20 +24,22 @@ def _instant(value: datetime | str) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def run_window(context: dict[str, Any]) -> tuple[datetime, datetime]:
+def run_window(context: dict[str, Any], empty: timedelta = timedelta(0)) -> tuple[datetime, datetime]:
     """The one place a task learns its window: `window_end` (and `window_start`) in the run's conf,
     what the re-optimisation trigger and the API send; else the data interval when the run has one;
     else the instant the run was asked for. Airflow 3 runs triggered through the REST API have no
-    logical date and so no data interval: start == end then, and each DAG widens it as it needs."""
+    logical date and so no data interval: an empty window then becomes the `empty` before its end
+    (each DAG says how much history a manual run covers)."""
     run = context["dag_run"]
     conf = run.conf or {}
     if conf.get("window_end"):
         end = _instant(conf["window_end"])
-        return (_instant(conf["window_start"]) if conf.get("window_start") else end), end
-    if run.data_interval_end is not None:
-        return _instant(run.data_interval_start or run.data_interval_end), _instant(run.data_interval_end)
-    at = _instant(run.run_after or run.start_date)
-    return at, at
+        start = _instant(conf["window_start"]) if conf.get("window_start") else end
+    elif run.data_interval_end is not None:
+        start, end = _instant(run.data_interval_start or run.data_interval_end), _instant(run.data_interval_end)
+    else:
+        start = end = _instant(run.run_after or run.start_date)
+    return (end - empty if start == end else start), end
 
 
 def dispatch_run(context: dict[str, Any]) -> DispatchRun:
