@@ -100,6 +100,26 @@ def test_admm_in_worker_processes_equals_serial(mode: str) -> None:
     np.testing.assert_allclose(parallel.dispatch_mw, serial.dispatch_mw, atol=1e-6)
 
 
+def test_a_killed_worker_process_ends_the_solve_by_name_and_leaves_no_worker_behind() -> None:
+    """`kill -9` of a worker mid-solve: the solve raises `WorkerLost` (the run may be retried), not a
+    broken pipe from the clean-up, and the other worker is stopped too."""
+    import multiprocessing as mp
+    import os
+    import signal
+
+    from data_engineering.solver.admm.executor import WorkerLost
+
+    case = select(load_case("pglib_opf_case118_ieee", 6).with_ramp_factor(0.2), "none")[0]
+
+    def kill(record) -> None:  # noqa: ANN001
+        if record.iteration == 3:
+            os.kill(mp.active_children()[0].pid, signal.SIGKILL)
+
+    with pytest.raises(WorkerLost, match="exit code -9"):
+        solve_lascopf(case, SolveOptions(method="admm", workers=2), progress=kill)
+    assert not mp.active_children()
+
+
 def test_admm_on_a_dask_cluster_equals_serial(paper5_secure) -> None:  # noqa: ANN001
     from distributed import Client, LocalCluster
 

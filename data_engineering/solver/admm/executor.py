@@ -119,27 +119,46 @@ class ProcessPool(_Sharded):
             self.procs.append(proc)
 
     def _gather(self, calls: list[tuple[str, tuple] | None]) -> list:
-        for conn, call in zip(self.conns, calls, strict=True):
+        for i, (conn, call) in enumerate(zip(self.conns, calls, strict=True)):
             if call is not None:
-                conn.send(call)
+                self._talk(i, conn.send, call)
         results = []
-        for conn, call in zip(self.conns, calls, strict=True):
+        for i, (conn, call) in enumerate(zip(self.conns, calls, strict=True)):
             if call is None:
                 results.append(None)
                 continue
-            status, value = conn.recv()
+            status, value = self._talk(i, conn.recv)
             if status == "error":
                 raise value
             results.append(value)
         return results
 
+    def _talk(self, i: int, method, *args):  # noqa: ANN001, ANN202
+        """A pipe call to worker i; a worker that died (killed, out of memory) is said as such."""
+        try:
+            return method(*args)
+        except (EOFError, OSError) as exc:
+            proc = self.procs[i]
+            proc.join(timeout=1)
+            raise WorkerLost(f"ADMM worker process {i} (pid {proc.pid}) is gone, exit code {proc.exitcode}: the "
+                             "solve cannot go on without its subproblems") from exc
+
     def close(self) -> None:
+        """Stop every worker, the dead ones' pipes notwithstanding: none is left behind."""
         for conn in self.conns:
-            conn.send(("close", ()))
+            try:
+                conn.send(("close", ()))
+            except OSError:
+                pass
         for proc in self.procs:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
+                proc.join()
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died mid-solve: nothing is known about the problem; the run may be retried."""
 
 
 class DaskActors(_Sharded):
