@@ -29,7 +29,7 @@ import numpy as np
 
 from data_engineering.solver.admm.anderson import Anderson
 from data_engineering.solver.admm.executor import Executor, Key, make_executor
-from data_engineering.solver.admm.ramps import RampFailed, RampInfeasible, RampProjection
+from data_engineering.solver.admm.ramps import RampInfeasible, RampProjection
 from data_engineering.solver.admm.subproblem import Report, SubproblemFailed, SubproblemInfeasible, SubproblemSpec
 from data_engineering.solver.duals import Prices, sort_binding
 from data_engineering.solver.model import Model
@@ -251,8 +251,6 @@ def solve_admm(model: Model, options: SolveOptions,
                            consensus.dispatch(), iterations=last.iteration, history=history)
     except RampInfeasible as exc:
         return AdmmOutcome("infeasible", str(exc), iterations=len(history), history=history)
-    except RampFailed as exc:
-        return AdmmOutcome("error", str(exc), iterations=len(history), history=history)
     except SubproblemFailed as exc:
         return AdmmOutcome("error", f"solver failure: subproblem (interval {exc.spec.t + 1}, scenarios "
                            f"{list(exc.spec.scenarios)}) ended {exc.status}", iterations=len(history), history=history)
