@@ -161,22 +161,27 @@ class DenseQP:
     def __init__(self, cost: np.ndarray, hessian: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         self.n = len(cost)
         self.cost = np.asarray(cost, dtype=float).copy()
-        self.hessian = np.asarray(hessian, dtype=float).copy()
+        self._set_columns(np.asarray(hessian, dtype=float))
         self.bounds = (np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
         self.a = np.zeros((0, self.n))
         self.row_lower = np.zeros(0)
         self.row_upper = np.zeros(0)
         self._x: np.ndarray | None = None
-        self._limits_shape: tuple[int, int] | None = None
         self._limits_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._working: np.ndarray | None = None  # DAQP sense of the last solve's active set
+
+    def _set_columns(self, hessian: np.ndarray) -> None:
+        """DAQP takes the Hessian as a dense matrix: it is kept, and ADMM's thousands of re-solves
+        write only its diagonal (a view, `hessian`) instead of building one with `np.diag` each time."""
+        self._h = np.diag(hessian)
+        self.hessian = self._h.reshape(-1)[:: self.n + 1]
 
     @property
     def n_rows(self) -> int:
         return len(self.row_lower)
 
     def set_hessian(self, diagonal: np.ndarray) -> None:
-        self.hessian = np.asarray(diagonal, dtype=float)
+        self.hessian[:] = diagonal
 
     def set_cost(self, cost: np.ndarray) -> None:
         self.cost = np.asarray(cost, dtype=float)
@@ -185,9 +190,11 @@ class DenseQP:
         """Columns without cost or proximal term (a corrective dispatch)."""
         k, first = len(lower), self.n
         self.n += k
-        self.cost, self.hessian = np.r_[self.cost, np.zeros(k)], np.r_[self.hessian, np.zeros(k)]
+        self.cost = np.r_[self.cost, np.zeros(k)]
+        self._set_columns(np.r_[self.hessian, np.zeros(k)])
         self.bounds = (np.r_[self.bounds[0], lower], np.r_[self.bounds[1], upper])
         self.a = np.hstack([self.a, np.zeros((self.n_rows, k))])
+        self._limits_cache = None
         if self._x is not None:
             self._x = np.r_[self._x, np.clip(0.0, lower, upper)]
         return range(first, self.n)
@@ -204,6 +211,7 @@ class DenseQP:
         self.a = np.vstack([self.a, a])
         self.row_lower = np.r_[self.row_lower, lower]
         self.row_upper = np.r_[self.row_upper, upper]
+        self._limits_cache = None
         return range(first, self.n_rows)
 
     def solution(self) -> np.ndarray:
@@ -212,12 +220,10 @@ class DenseQP:
     def _limits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """DAQP's lower, upper and sense arrays, built again only when columns or rows were added (ADMM
         re-solves the same QP thousands of times with another cost and Hessian)."""
-        shape = (self.n, self.n_rows)
-        if self._limits_shape != shape or self._limits_cache is None:
+        if self._limits_cache is None:
             lower = np.r_[self.bounds[0], self.row_lower].clip(-1e30, 1e30)
             upper = np.r_[self.bounds[1], self.row_upper].clip(-1e30, 1e30)
             self._limits_cache = (lower, upper, np.where(lower == upper, EQUALITY, 0).astype(np.int32))
-            self._limits_shape = shape
         return self._limits_cache
 
     def solve(self) -> QPSolution:
@@ -236,7 +242,7 @@ class DenseQP:
             sense = np.where(sense == EQUALITY, EQUALITY, self._working).astype(np.int32)
         elif self._x is not None:
             kwargs["primal_start"] = self._x
-        x, objective, flag, info = daqp.solve(np.diag(self.hessian), self.cost, self.a, upper, lower, sense, **kwargs)
+        x, objective, flag, info = daqp.solve(self._h, self.cost, self.a, upper, lower, sense, **kwargs)
         if flag not in DAQP_OPTIMAL:
             self._working = None
             status = "infeasible" if flag == DAQP_INFEASIBLE else f"daqp exit flag {flag}"

@@ -91,16 +91,18 @@ class ScreenedLimits:
         return x, xs
 
     def settle(self, solve: Callable[[], QPSolution], max_rounds: int | None = None,
-               secure: Callable[[np.ndarray], bool] | None = None) -> tuple[str, QPSolution | None, int]:
+               secure: Callable[[np.ndarray], bool] | None = None,
+               first: QPSolution | None = None) -> tuple[str, QPSolution | None, int]:
         """Solve, add the limits the answer violates, re-solve, until a full screen finds none: the
         optimum with every limit. A full screen is followed by partial ones (the loaded scenarios)
         while they find violations. `secure(v)`: a cheaper test that, when true, says the screen would
-        add nothing. Returns the status, the last answer (None unless optimal) and the rounds;
-        `not_converged` after `max_rounds`."""
+        add nothing. `first`: the first round's answer, when the caller has solved already. Returns
+        the status, the last answer (None unless optimal) and the rounds; `not_converged` after
+        `max_rounds`."""
         full, rounds = True, 0
         while max_rounds is None or rounds < max_rounds:
             rounds += 1
-            sol = solve()
+            sol = first if first is not None and rounds == 1 else solve()
             if not sol.optimal:
                 return sol.status, None, rounds
             if secure is not None and secure(sol.x):

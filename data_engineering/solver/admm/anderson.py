@@ -27,30 +27,35 @@ class Anderson:
         self.reset()
 
     def reset(self) -> None:
-        self.inputs: list[np.ndarray] = []
-        self.outputs: list[np.ndarray] = []
+        self.last: tuple[np.ndarray, np.ndarray] | None = None  # T(w) and T(w) − w of the last iterate
+        self.d_out: list[np.ndarray] = []  # differences of T(w) between consecutive iterates ...
+        self.d_res: list[np.ndarray] = []  # ... and of their residuals T(w) − w, the last `memory`
         self.fallback: np.ndarray | None = None  # the plain step an accelerated point replaced ...
         self.fallback_norm = np.inf  # ... and the residual of the point it came from
 
     def step(self, w: np.ndarray, tw: np.ndarray) -> np.ndarray:
-        """Given w and T(w), the next point of the iteration."""
-        if self.inputs and w.shape != self.inputs[-1].shape:  # copies were added
+        """Given w and T(w), the next point of the iteration. The differences are kept as they come,
+        rather than differenced from the stacked iterates every step."""
+        if self.last is not None and tw.shape != self.last[0].shape:  # copies were added
             self.reset()
-        norm = float(np.linalg.norm(tw - w))
+        residual = tw - w
+        norm = float(np.linalg.norm(residual))
         if self.fallback is not None and norm > self.fallback_norm:
             fallback = self.fallback
             self.reset()
             return fallback
-        self.inputs, self.outputs = [*self.inputs, w][-self.memory - 1:], [*self.outputs, tw][-self.memory - 1:]
-        if len(self.inputs) < 2:
+        if self.last is not None:
+            self.d_out = [*self.d_out, tw - self.last[0]][-self.memory:]
+            self.d_res = [*self.d_res, residual - self.last[1]][-self.memory:]
+        self.last = (tw, residual)
+        if not self.d_res:
             self.fallback = None
             return tw
-        residuals = np.array(self.outputs) - np.array(self.inputs)
-        d_res, d_out = np.diff(residuals, axis=0), np.diff(np.array(self.outputs), axis=0)
+        d_res, d_out = np.array(self.d_res), np.array(self.d_out)
         gram = d_res @ d_res.T
         gram += REGULARIZATION * max(float(np.trace(gram)), 1e-300) * np.eye(len(gram))
         try:
-            gamma = np.linalg.solve(gram, d_res @ residuals[-1])
+            gamma = np.linalg.solve(gram, d_res @ residual)
         except np.linalg.LinAlgError:
             self.reset()
             return tw

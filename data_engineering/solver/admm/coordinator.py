@@ -109,64 +109,71 @@ def initial_rho(model: Model) -> float:
 
 class Consensus:
     """Copies, multipliers and the consensus trajectory; the arithmetic of one ADMM iteration. A copy
-    keyed (t, s) is the (n, D) dispatch of the n intervals from t its subproblem holds."""
+    keyed (t, s) is the (n, D) dispatch of the n intervals from t its subproblem holds. The copies are
+    the rows of one (R, D) array, in the order they were added, and so are their scaled multipliers:
+    an iteration's arithmetic is a few whole-array operations rather than one loop per copy."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.copies: dict[Key, np.ndarray] = {}
-        self.u: dict[Key, np.ndarray] = {}
-        self.spans: dict[Key, slice] = {}  # the intervals of each copy
+        self.x = np.zeros((0, model.n_devices))  # the copies' rows
+        self.u = np.zeros_like(self.x)  # their scaled multipliers
+        self.rows: dict[Key, slice] = {}  # each copy's rows
+        self.interval = np.zeros(0, dtype=int)  # each row's interval
         self.count = np.zeros(model.intervals)  # copies per interval
         self.projection = RampProjection(model)
         self.z = np.zeros((model.intervals, model.n_devices))
+        self._dispatch = np.zeros(0, dtype=int)  # the cost-carrying copies' rows, in interval order
 
     def add(self, key: Key, x: np.ndarray) -> None:
-        self.copies[key] = x
-        self.u[key] = np.zeros_like(x)
-        self.spans[key] = slice(key[0], key[0] + len(x))
-        self.count[self.spans[key]] += 1
+        first = len(self.x)
+        self.rows[key] = slice(first, first + len(x))
+        self.x, self.u = np.vstack([self.x, x]), np.vstack([self.u, np.zeros_like(x)])
+        self.interval = np.r_[self.interval, np.arange(key[0], key[0] + len(x))]
+        self.count[key[0]: key[0] + len(x)] += 1
+        self._dispatch = np.concatenate([np.arange(self.rows[k].start, self.rows[k].stop)
+                                         for k in sorted(k for k in self.rows if k[1] == -1)])
+
+    def has(self, key: Key) -> bool:
+        return key in self.rows
+
+    def set_copies(self, copies: dict[Key, np.ndarray]) -> None:
+        for key, x in copies.items():
+            self.x[self.rows[key]] = x
 
     def update_z(self) -> float:
         total = np.zeros_like(self.z)
-        for key, x in self.copies.items():
-            total[self.spans[key]] += x + self.u[key]
+        np.add.at(total, self.interval, self.x + self.u)  # in row order: the copies of an interval add up
         previous, self.z = self.z, self.projection.project(total, self.count)
         return float(np.abs(self.z - previous).max())
 
     def update_u(self) -> float:
-        residual = 0.0
-        for key, x in self.copies.items():
-            gap = x - self.z[self.spans[key]]
-            self.u[key] += gap
-            residual = max(residual, float(np.abs(gap).max()))
-        return residual
+        gap = self.x - self.z[self.interval]
+        self.u += gap
+        return float(np.abs(gap).max())
 
     def state(self) -> np.ndarray:
         """(z, u) as one vector: the point of the ADMM fixed-point iteration."""
-        return np.concatenate([self.z.ravel(), *(u.ravel() for u in self.u.values())])
+        return np.concatenate([self.z.ravel(), self.u.ravel()])
 
     def set_state(self, w: np.ndarray) -> None:
         w = w.copy()  # the multipliers are updated in place; `w` may be held by the accelerator
         self.z = w[: self.z.size].reshape(self.z.shape)
-        offset = self.z.size
-        for key, u in self.u.items():
-            self.u[key] = w[offset: offset + u.size].reshape(u.shape)
-            offset += u.size
+        self.u = w[self.z.size:].reshape(self.u.shape)
 
     def scale_u(self, factor: float) -> None:
-        for key in self.u:
-            self.u[key] *= factor
+        self.u *= factor
 
     def targets(self) -> dict[Key, np.ndarray]:
-        return {key: self.z[span] - self.u[key] for key, span in self.spans.items()}
+        target = self.z[self.interval] - self.u
+        return {key: target[rows] for key, rows in self.rows.items()}
 
     def dispatch(self) -> np.ndarray:
         """(T, D): the cost-carrying copies, whose blocks tile the horizon."""
-        return np.vstack([self.copies[key] for key in sorted(k for k in self.copies if k[1] == -1)])
+        return self.x[self._dispatch]
 
     @property
     def scenario_copies(self) -> int:
-        return sum(key[1] != -1 for key in self.copies)
+        return sum(key[1] != -1 for key in self.rows)
 
 
 def _per_scenario(model: Model) -> bool:
@@ -195,7 +202,7 @@ def _screen(model: Model, consensus: Consensus, executor: Executor, tol_mw: floa
     for x in (consensus.z, consensus.dispatch()):
         violated |= model.insecure(x, tol_mw)[:, 1:]
     new = [SubproblemSpec(int(t), (int(s) + 1,), carries_cost=False) for t, s in zip(*np.nonzero(violated), strict=True)
-           if (int(t), int(s) + 1) not in consensus.copies]
+           if not consensus.has((int(t), int(s) + 1))]
     if new:
         executor.add(new)
         for spec in new:
@@ -222,7 +229,7 @@ def solve_admm(model: Model, options: SolveOptions,
             if per_scenario and (k == 1 or k % options.screen_every == 0):
                 _screen(model, consensus, executor, options.feasibility_tol_mw)
             w = consensus.state()
-            consensus.copies.update(executor.solve(consensus.targets(), rho))
+            consensus.set_copies(executor.solve(consensus.targets(), rho))
             dual = rho * consensus.update_z()
             primal = consensus.update_u()
             x = consensus.dispatch()

@@ -88,13 +88,13 @@ class BaseFlows:
         self.rating = model.case.branches.rate_mw
         self.lower, self.upper = model.lower, model.upper
 
-    def secure(self, intervals: slice, x: np.ndarray, tol_mw: float) -> bool:
-        """Whether the base-case copy `x` (n, D) of `intervals` is within every limit the screen checks."""
+    def secure(self, intervals: np.ndarray, x: np.ndarray, tol_mw: float) -> np.ndarray:
+        """Per row of `x` (R, D), the base-case copy of interval `intervals[r]`: whether it is within
+        every limit the screen checks. One product checks a whole batch of copies."""
         tol = tol_mw - self.MARGIN_MW
-        if (x < self.lower[intervals] - tol).any() or (x > self.upper[intervals] + tol).any():
-            return False
+        outside = ((x < self.lower[intervals] - tol) | (x > self.upper[intervals] + tol)).any(axis=1)
         flows = x @ self.gain + self.offset[intervals]
-        return bool((np.abs(flows) <= self.rating + tol).all())
+        return ~outside & (np.abs(flows) <= self.rating + tol).all(axis=1)
 
 
 def block_ramp_rows(model: Model, intervals: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -131,31 +131,44 @@ class Subproblem:
         self.limits = ScreenedLimits(model, self.qp, intervals, np.array(spec.scenarios),
                                      lambda t: (t - first) * d + np.arange(d), screening.tol_mw, screening.max_rows)
         self._duals = np.zeros(spec.n)
+        self._target: tuple[np.ndarray | None, float] = (None, 0.0)  # of the last proposal
+
+    @property
+    def checks_base(self) -> bool:
+        """Whether the cheap base-case check (`BaseFlows`) stands for the screen on this copy."""
+        return self.base_flows is not None and self.qp.n == self.columns
 
     def _secure(self, v: np.ndarray) -> bool:
         """The cheap base-case check of the QP solution `v`: True when the screen would add nothing."""
-        return self.base_flows is not None and self.qp.n == self.columns and self.base_flows.secure(
-            slice(self.spec.t, self.spec.t + self.spec.n), v.reshape(self.spec.n, -1), self.tol_mw)
+        return self.checks_base and bool(self.base_flows.secure(self.spec.intervals, v.reshape(self.spec.n, -1),
+                                                                self.tol_mw).all())
 
-    def solve(self, target: np.ndarray | None, rho: float) -> np.ndarray:
-        """Minimiser given the prox target (n, D) (None: no proximal term, the warm start); the copy (n, D)."""
-        own = self.columns
+    def propose(self, target: np.ndarray | None, rho: float) -> QPSolution:
+        """The QP's minimiser given the prox target (n, D) (None: no proximal term, the warm start),
+        before any screening: `settle` takes it from there."""
+        self._target = (target, rho)
+        return self._once()
 
-        def once() -> QPSolution:  # corrective blocks add columns while screening
-            extra = self.qp.n - own
-            if target is None:
-                hessian, cost = self._hessian, self._cost
-            else:
-                hessian, cost = self._hessian + rho, self._cost - rho * target.ravel()
-            self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
-            self.qp.set_cost(np.concatenate([cost, np.zeros(extra)]) if extra else cost)
-            return self.qp.solve()
+    def _once(self) -> QPSolution:
+        extra = self.qp.n - self.columns  # corrective blocks add columns while screening
+        target, rho = self._target
+        if target is None:
+            hessian, cost = self._hessian, self._cost
+        else:
+            hessian, cost = self._hessian + rho, self._cost - rho * target.ravel()
+        self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
+        self.qp.set_cost(np.concatenate([cost, np.zeros(extra)]) if extra else cost)
+        return self.qp.solve()
 
-        status, sol, _ = self.limits.settle(once, secure=self._secure)
+    def settle(self, first: QPSolution, secure: bool) -> np.ndarray:
+        """The copy (n, D) from the proposal `first`: itself when `secure` (the base-case check passed
+        on it), else screened (add the violated rows, re-solve) until it holds every limit."""
+        status, sol = (first.status, first) if secure else self.limits.settle(self._once, secure=self._secure,
+                                                                             first=first)[:2]
         if sol is None:
             raise (SubproblemInfeasible if status == "infeasible" else SubproblemFailed)(self.spec, status)
         self._duals = sol.row_dual
-        return sol.x[:own].reshape(self.spec.n, -1)
+        return sol.x[: self.columns].reshape(self.spec.n, -1)
 
     def report(self) -> Report:
         """This copy's share of its intervals' LMPs and its binding limits, from the last solve.
@@ -201,7 +214,26 @@ class Shard:
         return len(self.subproblems)
 
     def solve(self, targets: dict[tuple[int, int], np.ndarray | None], rho: float) -> dict[tuple[int, int], np.ndarray]:
-        return {key: self.subproblems[key].solve(v, rho) for key, v in targets.items()}
+        """Every target's copy: all QPs first, then the base-case check of the whole batch as one
+        product, then the screen for the copies it does not clear."""
+        subs = [self.subproblems[key] for key in targets]
+        firsts = [sub.propose(v, rho) for sub, v in zip(subs, targets.values(), strict=True)]
+        secure = self._secure(subs, firsts)
+        return {key: sub.settle(sol, ok) for key, sub, sol, ok in zip(targets, subs, firsts, secure, strict=True)}
+
+    def _secure(self, subs: list[Subproblem], firsts: list[QPSolution]) -> list[bool]:
+        """Per subproblem, whether its optimal proposal passes the base-case check (`BaseFlows`)."""
+        checked = [i for i, (sub, sol) in enumerate(zip(subs, firsts, strict=True)) if sub.checks_base and sol.optimal]
+        secure = [False] * len(subs)
+        if not checked:
+            return secure
+        x = np.vstack([firsts[i].x.reshape(subs[i].spec.n, -1) for i in checked])
+        rows = self.base_flows.secure(np.concatenate([subs[i].spec.intervals for i in checked]), x,
+                                      self.screening.tol_mw)
+        starts = np.cumsum([0] + [subs[i].spec.n for i in checked[:-1]])
+        for i, ok in zip(checked, np.logical_and.reduceat(rows, starts), strict=True):
+            secure[i] = bool(ok)
+        return secure
 
     def reports(self) -> dict[tuple[int, int], Report]:
         return {key: sub.report() for key, sub in self.subproblems.items()}
