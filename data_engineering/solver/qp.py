@@ -175,6 +175,7 @@ class DenseQP:
         write only its diagonal (a view, `hessian`) instead of building one with `np.diag` each time."""
         self._h = np.diag(hessian)
         self.hessian = self._h.reshape(-1)[:: self.n + 1]
+        self._singular = bool((hessian <= 0).any())
 
     @property
     def n_rows(self) -> int:
@@ -182,6 +183,7 @@ class DenseQP:
 
     def set_hessian(self, diagonal: np.ndarray) -> None:
         self.hessian[:] = diagonal
+        self._singular = bool((self.hessian <= 0).any())
 
     def set_cost(self, cost: np.ndarray) -> None:
         self.cost = np.asarray(cost, dtype=float)
@@ -233,8 +235,7 @@ class DenseQP:
         proximal term: nearly an LP) goes to HiGHS, where DAQP's proximal-point iterations took ~0.4 s
         on 456 columns."""
         lower, upper, sense = self._limits()
-        singular = bool((self.hessian <= 0).any())
-        large = self.n > LARGE
+        singular, large = self._singular, self.n > LARGE
         if singular and large:
             return self._solve_highs()
         kwargs = {"eps_prox": -1.0} if singular else {}

@@ -132,6 +132,7 @@ class Subproblem:
                                      lambda t: (t - first) * d + np.arange(d), screening.tol_mw, screening.max_rows)
         self._duals = np.zeros(spec.n)
         self._target: tuple[np.ndarray | None, float] = (None, 0.0)  # of the last proposal
+        self._hessian_of: tuple[float | None, int] | None = None  # (ρ, columns) the QP's Hessian is set for
 
     @property
     def checks_base(self) -> bool:
@@ -152,11 +153,12 @@ class Subproblem:
     def _once(self) -> QPSolution:
         extra = self.qp.n - self.columns  # corrective blocks add columns while screening
         target, rho = self._target
-        if target is None:
-            hessian, cost = self._hessian, self._cost
-        else:
-            hessian, cost = self._hessian + rho, self._cost - rho * target.ravel()
-        self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
+        prox = None if target is None else rho
+        if self._hessian_of != (prox, self.qp.n):  # ρ changes rarely: most solves change the cost alone
+            hessian = self._hessian if target is None else self._hessian + rho
+            self.qp.set_hessian(np.concatenate([hessian, np.zeros(extra)]) if extra else hessian)
+            self._hessian_of = (prox, self.qp.n)
+        cost = self._cost if target is None else self._cost - rho * target.ravel()
         self.qp.set_cost(np.concatenate([cost, np.zeros(extra)]) if extra else cost)
         return self.qp.solve()
 
