@@ -115,7 +115,8 @@ class Subproblem:
         """`bounds`: (T, D) device bounds of the subproblems, `reachable` ones. `base_flows`: the
         shortcut for a copy that enforces the base case alone (None: always the full screen)."""
         self.model, self.spec, self.tol_mw = model, spec, screening.tol_mw
-        intervals, d = spec.intervals, model.n_devices
+        self.intervals = intervals = spec.intervals
+        d = model.n_devices
         self.columns = spec.n * d
         only_base = spec.scenarios == (0,) and model.deviation is None
         self.base_flows = base_flows if only_base else None
@@ -141,7 +142,7 @@ class Subproblem:
 
     def _secure(self, v: np.ndarray) -> bool:
         """The cheap base-case check of the QP solution `v`: True when the screen would add nothing."""
-        return self.checks_base and bool(self.base_flows.secure(self.spec.intervals, v.reshape(self.spec.n, -1),
+        return self.checks_base and bool(self.base_flows.secure(self.intervals, v.reshape(self.spec.n, -1),
                                                                 self.tol_mw).all())
 
     def propose(self, target: np.ndarray | None, rho: float) -> QPSolution:
@@ -229,12 +230,12 @@ class Shard:
         secure = [False] * len(subs)
         if not checked:
             return secure
-        x = np.vstack([firsts[i].x.reshape(subs[i].spec.n, -1) for i in checked])
-        rows = self.base_flows.secure(np.concatenate([subs[i].spec.intervals for i in checked]), x,
-                                      self.screening.tol_mw)
-        starts = np.cumsum([0] + [subs[i].spec.n for i in checked[:-1]])
-        for i, ok in zip(checked, np.logical_and.reduceat(rows, starts), strict=True):
-            secure[i] = bool(ok)
+        x = np.concatenate([firsts[i].x for i in checked]).reshape(-1, self.model.n_devices)
+        rows = self.base_flows.secure(np.concatenate([subs[i].intervals for i in checked]), x, self.screening.tol_mw)
+        if len(rows) > len(checked):  # blocks of intervals: a copy is secure when all its rows are
+            rows = np.logical_and.reduceat(rows, np.cumsum([0] + [subs[i].spec.n for i in checked[:-1]]))
+        for i, ok in zip(checked, rows.tolist(), strict=True):
+            secure[i] = ok
         return secure
 
     def reports(self) -> dict[tuple[int, int], Report]:
