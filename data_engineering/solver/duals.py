@@ -59,25 +59,29 @@ def binding_constraints(model: Model, blocks: list[PricedRows], y: np.ndarray, x
     case = model.case
     L = case.branches.n
     out = []
+    dispatched: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (t, s) → its dispatch and flows
     for block in blocks:
         t, s = block.t, block.scenario
-        if not (np.abs(y[np.asarray(block.rows)]) > DUAL_TOL).any():
+        duals = y[np.asarray(block.rows)]
+        binding = np.flatnonzero(np.abs(duals) > DUAL_TOL)
+        if not len(binding):
             continue
-        own = model.response(x[[t]], np.array([s]), np.array([t])) if xs is None else xs[[t]][:, [s]]
-        flows = model.scenario_flows(x[[t]], own, np.array([t]), np.array([s]))[0, 0]
-        for element, row in zip(block.elements, block.rows, strict=True):
-            if abs(y[row]) <= DUAL_TOL:
-                continue
+        if (t, s) not in dispatched:  # once however many blocks (screening rounds) added its rows
+            own = model.response(x[[t]], np.array([s]), np.array([t])) if xs is None else xs[[t]][:, [s]]
+            dispatched[(t, s)] = own, model.scenario_flows(x[[t]], own, np.array([t]), np.array([s]))[0, 0]
+        own, flows = dispatched[(t, s)]
+        for k in binding.tolist():
+            element, dual = block.elements[k], duals[k]
             if element < L:
                 name, value, limit = case.branches.names[element], flows[element], model.rating(s)[element]
             else:
                 d = element - L
                 value = own[0, 0, d]
-                limit = model.upper[block.t, d] if y[row] < 0 else model.lower[block.t, d]
+                limit = model.upper[block.t, d] if dual < 0 else model.lower[block.t, d]
                 name = f"unit {case.generators.names[d]}"
             out.append(BindingConstraint(
                 interval=block.t + 1, branch=name, contingency=None if s == 0 else case.contingencies[s - 1].label,
-                flow_mw=float(value), limit_mw=float(limit), shadow_price=float(abs(y[row]))))
+                flow_mw=float(value), limit_mw=float(limit), shadow_price=float(abs(dual))))
     return out
 
 

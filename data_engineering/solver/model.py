@@ -201,8 +201,8 @@ class Model:
             response[np.arange(len(units)), units] += ~lost[units]
             shift = part[units] * unserved
             a = np.vstack([a, response])
-            lower = np.r_[offset - limit, self.lower[t, units] + shift]
-            upper = np.r_[offset + limit, self.upper[t, units] + shift]
+            lower = np.concatenate([offset - limit, self.lower[t, units] + shift])
+            upper = np.concatenate([offset + limit, self.upper[t, units] + shift])
             return Rows(a, lower, upper, np.vstack([sens, np.outer(part[units], cut)]))
         return Rows(a, offset - limit, offset + limit, sens)
 
@@ -253,10 +253,11 @@ class Model:
         """(T, S', D) preventive scenario dispatches of a (T, D) base dispatch: lost devices at 0, their
         output less the cut-off load picked up by the participation factors."""
         lost, part = self.lost[scenarios], self.participation[scenarios]
-        imbalance = x @ lost.T.astype(float) - self.demand[intervals] @ self.island[scenarios].T.astype(float)
         xs = np.repeat(x[:, None, :], len(scenarios), axis=1)
         moved = np.flatnonzero(lost.any(axis=1) | part.any(axis=1))  # a branch outage moves nothing
-        xs[:, moved] = x[:, None, :] * ~lost[moved] + imbalance[:, moved, None] * part[moved]
+        if len(moved):  # (the base case alone, as a subproblem screens it, skips both products)
+            imbalance = x @ lost.T.astype(float) - self.demand[intervals] @ self.island[scenarios].T.astype(float)
+            xs[:, moved] = x[:, None, :] * ~lost[moved] + imbalance[:, moved, None] * part[moved]
         return xs
 
     @cached_property
@@ -280,12 +281,22 @@ class Model:
         """(T, S', L) flows in `scenarios` (default all) given the base dispatch (T, D) and the scenario
         dispatches (T, S', D); cut-off buses inject nothing."""
         scenarios = np.arange(self.n_scenarios) if scenarios is None else np.asarray(scenarios)
+        base = self.network.branch_flows(self.injection(x, intervals))
+        return self.shifted_flows(base, scenarios, *self._moved(x, xs, intervals, scenarios))
+
+    def _moved(self, x: np.ndarray, xs: np.ndarray, intervals: slice | np.ndarray, scenarios: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Positions of the scenarios whose bus injections differ from the base dispatch's (moved
+        devices, cut-off load) and the changes (T, len(changed), N): `shifted_flows`'s arguments.
+        None where nothing changed (the base case): the sparse product alone took longer than its flows."""
         changed = np.flatnonzero((xs != x[:, None, :]).any(axis=(0, 2)) | self.island[scenarios].any(axis=1))
+        if not len(changed):
+            return changed, None
         delta = xs[:, changed] - x[:, None, :]
         moved = (self.device_incidence.T @ delta.reshape(-1, self.n_devices).T).T.reshape(
             *delta.shape[:2], self.case.buses.n)
         moved += self.demand[intervals][:, None, :] * self.island[scenarios[changed]]
-        return self.shifted_flows(self.network.branch_flows(self.injection(x, intervals)), scenarios, changed, moved)
+        return changed, moved
 
     def shifted_flows(self, base: np.ndarray, scenarios: np.ndarray, changed: np.ndarray | None = None,
                       moved: np.ndarray | None = None) -> np.ndarray:
@@ -341,9 +352,9 @@ class Model:
             over = self.overloads(x, intervals, scenarios, xs)
             i, j, element = np.nonzero(over > tol_mw)
             return i, j, element, over[i, j, element], np.ones(len(scenarios), dtype=bool)
-        flows = self.scenario_flows(x, xs, intervals, scenarios)
-        rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
         base = self.network.branch_flows(self.injection(x, intervals))
+        flows = self.shifted_flows(base, scenarios, *self._moved(x, xs, intervals, scenarios))  # scenario_flows
+        rating = np.where((scenarios == 0)[:, None], self.case.branches.rate_mw, self.case.branches.emergency_mw)
         moved = np.abs(flows - base[:, None]) > (1 - loading) * rating
         flows = np.abs(flows, out=flows)
         near = ((flows > loading * rating) & moved).any(axis=(0, 2)) | (scenarios == 0)
@@ -353,8 +364,8 @@ class Model:
         ui, uj, unit = np.nonzero(outside)
         units = np.maximum(lower[ui, 0, unit] - xs[ui, uj, unit], xs[ui, uj, unit] - upper[ui, 0, unit])
         near[uj] = True
-        return (np.r_[i, ui], np.r_[j, uj], np.r_[branch, unit + self.case.branches.n],
-                np.r_[flows[i, j, branch] - rating[j, branch], units], near)
+        return (np.concatenate([i, ui]), np.concatenate([j, uj]), np.concatenate([branch, unit + self.case.branches.n]),
+                np.concatenate([flows[i, j, branch] - rating[j, branch], units]), near)
 
     def reach_excess(self, x: np.ndarray, xs: np.ndarray, scenarios: np.ndarray) -> np.ndarray:
         """(T, S', D) MW by which scenario dispatches move beyond the corrective ramps of the base

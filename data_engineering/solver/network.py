@@ -140,8 +140,11 @@ class Network:
         return self._stacked(np.asarray(outages, dtype=int).ravel()).T
 
     def is_bridge(self, outages: np.ndarray) -> np.ndarray:
-        """Bool per outage: its removal islands the network (the flow across it cannot move)."""
+        """Bool per outage: its removal islands the network (the flow across it cannot move). Asked
+        about none (a base-case screen), it solves nothing: `bridges` would solve every LODF column."""
         outages = np.asarray(outages, dtype=int).ravel()
+        if not len(outages):
+            return np.zeros(0, dtype=bool)
         if self.dense:
             return self.bridges[outages]
         self._solve_columns(outages)

@@ -211,8 +211,8 @@ class DenseQP:
             full[:, np.asarray(columns)] = a
             a = full
         self.a = np.vstack([self.a, a])
-        self.row_lower = np.r_[self.row_lower, lower]
-        self.row_upper = np.r_[self.row_upper, upper]
+        self.row_lower = np.concatenate([self.row_lower, lower])
+        self.row_upper = np.concatenate([self.row_upper, upper])
         self._limits_cache = None
         return range(first, self.n_rows)
 
@@ -223,8 +223,8 @@ class DenseQP:
         """DAQP's lower, upper and sense arrays, built again only when columns or rows were added (ADMM
         re-solves the same QP thousands of times with another cost and Hessian)."""
         if self._limits_cache is None:
-            lower = np.r_[self.bounds[0], self.row_lower].clip(-1e30, 1e30)
-            upper = np.r_[self.bounds[1], self.row_upper].clip(-1e30, 1e30)
+            lower = np.concatenate([self.bounds[0], self.row_lower]).clip(-1e30, 1e30)
+            upper = np.concatenate([self.bounds[1], self.row_upper]).clip(-1e30, 1e30)
             self._limits_cache = (lower, upper, np.where(lower == upper, EQUALITY, 0).astype(np.int32))
         return self._limits_cache
 
