@@ -76,23 +76,17 @@ class SubproblemFailed(SubproblemInfeasible):
 
 
 class FlowCheck:
-    """The screen's test of a batch of copies, without the screen: base-case flows as one product
-    (the (T, L) flows of a (T, D) dispatch are `x @ gain + offset`, the PTDF at the devices' buses
-    and the flows of the demand) and, for the branch outages that only shift flows
-    (`Model.shift_only`), their post-outage flows in the fused pass (`outage_screen`), every copy of
-    the batch at once. A copy is screened only when it breaks a limit here; one that breaks none
-    would have had nothing added by the screen either (rows are added only for violations beyond
-    `tol_mw`). On the 118-bus case, T=24, all 177 N-1 outages, screening each copy by itself took
-    ~0.9 of the solve's 1.0 s."""
+    """The screen's test of a batch of copies, without the screen: their base-case flows in one
+    network solve and, for the branch outages that only shift flows (`Model.shift_only`), their
+    post-outage flows in the fused pass (`outage_screen`), every copy of the batch at once. A copy is
+    screened only when it breaks a limit here; one that breaks none would have had nothing added by
+    the screen either (rows are added only for violations beyond `tol_mw`). On the 118-bus case,
+    T=24, all 177 N-1 outages, screening each copy by itself took ~0.9 of the solve's 1.0 s."""
 
-    MARGIN_MW = 1e-6  # the product and the screen's own flows differ by rounding
+    MARGIN_MW = 1e-6  # the batch's flows and the screen's own differ by rounding
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.gain = model.network.branch_flows(model.device_incidence.toarray())  # (D, L)
-        self.offset = model.network.branch_flows(-model.demand)  # (T, L)
-        self.rating = model.case.branches.rate_mw
-        self.lower, self.upper = model.lower, model.upper
 
     def covers(self, scenarios: tuple[int, ...]) -> bool:
         """Whether this check stands for the screen of a copy enforcing `scenarios` (model indices):
@@ -105,12 +99,12 @@ class FlowCheck:
                outages: np.ndarray | None = None) -> np.ndarray:
         """Per row of `x` (R, D), the copy of interval `intervals[r]`: whether it is within every
         limit the screen checks, the base case's and those after each branch of `outages`."""
-        tol = tol_mw - self.MARGIN_MW
-        outside = ((x < self.lower[intervals] - tol) | (x > self.upper[intervals] + tol)).any(axis=1)
-        flows = x @ self.gain + self.offset[intervals]
-        ok = ~outside & (np.abs(flows) <= self.rating + tol).all(axis=1)
+        model, network, tol = self.model, self.model.network, tol_mw - self.MARGIN_MW
+        outside = ((x < model.lower[intervals] - tol) | (x > model.upper[intervals] + tol)).any(axis=1)
+        flows = network.branch_flows(model.injection(x, intervals))
+        ok = ~outside & (np.abs(flows) <= model.case.branches.rate_mw + tol).all(axis=1)
         if outages is not None and len(outages) and ok.any():
-            network, rating = self.model.network, self.model.case.branches.emergency_mw
+            rating = model.case.branches.emergency_mw
             for block in outage_blocks(np.asarray(outages), network.n_branches):
                 rows = branch_outage_overloads(flows, network.lodf_rows(block), block, rating, tol, WATCH_LOADING)[0]
                 ok[rows] = False
