@@ -126,3 +126,12 @@ def branch_outage_overloads(base: np.ndarray, lodf_rows: np.ndarray, outages: np
         if total:
             _fill(base, lodf_rows, outages, rating, float(tol_mw), offsets, interval, position, branch, excess)
     return interval, position, branch, excess, loaded
+
+
+def overloads_by_block(network, base: np.ndarray, outages: np.ndarray, rating: np.ndarray, tol_mw: float,  # noqa: ANN001
+                       loading: float):  # noqa: ANN201 - a generator of (positions, overloads)
+    """`branch_outage_overloads` of the branch `outages`, their LODF rows (`network.lodf_rows`) a block
+    at a time (`outage_blocks`): yields each block's positions in `outages` and its result."""
+    for block in outage_blocks(np.arange(len(outages)), network.n_branches):
+        yield block, branch_outage_overloads(base, network.lodf_rows(outages[block]), outages[block], rating,
+                                             tol_mw, loading)

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from data_engineering.solver.duals import PricedRows
 from data_engineering.solver.model import Model
-from data_engineering.solver.outage_screen import branch_outage_overloads, outage_blocks
+from data_engineering.solver.outage_screen import overloads_by_block
 from data_engineering.solver.qp import DenseQP, DiagonalQP, QPSolution
 
 log = logging.getLogger(__name__)
@@ -167,12 +167,11 @@ class ScreenedLimits:
         base = network.branch_flows(model.injection(x, self.intervals))
         rating = model.case.branches.emergency_mw
         found = []
-        for block in outage_blocks(positions, network.n_branches):
-            outages = model.outages[self.scenarios[block]]
-            i, j, branch, excess, loaded = branch_outage_overloads(
-                base, network.lodf_rows(outages), outages, rating, self.tol_mw, WATCH_LOADING)
-            self.watched[block] = loaded
-            j = block[j]
+        outages = model.outages[self.scenarios[positions]]
+        for block, (i, j, branch, excess, loaded) in overloads_by_block(network, base, outages, rating, self.tol_mw,
+                                                                        WATCH_LOADING):
+            self.watched[positions[block]] = loaded
+            j = positions[block][j]
             new = ~self.present.contains(i, j, branch)
             found.append((i[new], j[new], branch[new], excess[new]))
         return tuple(map(np.concatenate, zip(*found, strict=True)))  # type: ignore[return-value]

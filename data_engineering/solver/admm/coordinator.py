@@ -5,9 +5,9 @@ consecutive intervals, with the ramps between them inside: only the ramps across
 the consensus). In preventive mode that copy enforces the base case and every contingency of its
 intervals itself (screened rows); in corrective mode it holds the base-case limits and each
 (interval, contingency) the trajectory violates gets a copy of its own, which also holds that
-contingency's own dispatch. (A copy per
-contingency in preventive mode, the former "scenario" decomposition, did not converge at grid
-scale and was removed: README, "Why there is no scenario decomposition".) The consensus
+contingency's own dispatch. (A copy per contingency in preventive mode, the former "scenario"
+decomposition, did not converge at grid scale and was removed: README, "Why there is no scenario
+decomposition".) The consensus
 step projects the average copy onto the ramp limits (`RampProjection`), then the scaled multipliers
 move by the disagreement. Warm start: every interval's own optimum. Contingencies get a copy only
 once the trajectory violates them (screening, re-run every `screen_every` iterations). The answer

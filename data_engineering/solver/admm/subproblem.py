@@ -24,7 +24,7 @@ from data_engineering.solver.admm.ramps import reachable
 from data_engineering.solver.centralized import ramp_rows
 from data_engineering.solver.duals import binding_constraints, demand_prices
 from data_engineering.solver.model import Model
-from data_engineering.solver.outage_screen import branch_outage_overloads, outage_blocks
+from data_engineering.solver.outage_screen import overloads_by_block
 from data_engineering.solver.qp import DenseQP, DiagonalQP, QPSolution
 from data_engineering.solver.result import BindingConstraint
 from data_engineering.solver.security import WATCH_LOADING, ScreenedLimits, Screening
@@ -104,9 +104,8 @@ class FlowCheck:
         flows = network.branch_flows(model.injection(x, intervals))
         ok = ~outside & (np.abs(flows) <= model.case.branches.rate_mw + tol).all(axis=1)
         if outages is not None and len(outages) and ok.any():
-            rating = model.case.branches.emergency_mw
-            for block in outage_blocks(np.asarray(outages), network.n_branches):
-                rows = branch_outage_overloads(flows, network.lodf_rows(block), block, rating, tol, WATCH_LOADING)[0]
+            for _, (rows, *_) in overloads_by_block(network, flows, np.asarray(outages),
+                                                    model.case.branches.emergency_mw, tol, WATCH_LOADING):
                 ok[rows] = False
         return ok
 
