@@ -246,6 +246,19 @@ def test_a_dispatch_on_seconds_of_live_data_fails_at_once_and_says_so(world: Wor
         transform(world.platform, DispatchRun(run_key, START + timedelta(seconds=30)), outcome.xcom["extract"])
 
 
+def test_a_dispatch_on_a_window_no_reading_reached_fails_its_gate_on_the_row_count(world: World) -> None:
+    """The window before the live data holds SCADA history but no AMI reading: the empty extract
+    keeps its column types, so the gate judges it (its row count) and the run stops there on the
+    first try, instead of crashing on dtypes and retrying."""
+    outcome = run_dag("lascopf_dispatch", None, run_after=START)
+    assert (outcome.state, outcome.tasks["validate"], outcome.tries["validate"]) == ("failed", "failed", 1)
+    run_key = f"lascopf_dispatch/{outcome.run_id}"
+    gate = stored(world.platform.db, "SELECT quality_run_id FROM quality_runs WHERE run_key = %s", (run_key,)).iloc[0]
+    failures = stored(world.platform.db, "SELECT suite, expectation FROM quality_results WHERE quality_run_id = %s"
+                                         " AND NOT success", (gate.quality_run_id,))
+    assert set(map(tuple, failures.to_numpy())) == {("ami_readings", "expect_table_row_count_to_be_between")}
+
+
 def test_a_misplaced_landing_file_is_rejected_with_its_reason_and_the_others_still_load(world: World) -> None:
     db, lake, prefix = world.platform.db, world.platform.lake, world.platform.settings.landing_prefix
     header = "ts,element_type,element_id,bus_id,p_mw,q_mvar,vm_pu,va_deg,freq_hz,quality_code"
