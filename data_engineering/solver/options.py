@@ -44,5 +44,8 @@ class SolveOptions:
     # blocks are left to the consensus (1: a subproblem per interval; preventive mode only beyond 1)
     interval_block: int = 1
     workers: int = 1  # subproblem worker processes (1 = in this process)
+    # a worker that, with a call outstanding, uses no CPU time for this long is hung (a deadlock, a
+    # stopped process): it is killed and the solve raises WorkerLost instead of waiting forever
+    worker_stall_s: float = 120.0
     dask_address: str | None = None  # a Dask scheduler to run the subproblems on
     screen_every: int = 10  # iterations between contingency re-screens in ADMM

@@ -120,6 +120,26 @@ def test_a_killed_worker_process_ends_the_solve_by_name_and_leaves_no_worker_beh
     assert not mp.active_children()
 
 
+def test_a_hung_worker_process_ends_the_solve_by_name_instead_of_hanging_it() -> None:
+    """A worker that stops mid-solve (SIGSTOP: alive, its pipe open, no CPU time used, as a deadlocked
+    one) is killed after `worker_stall_s` and the solve raises `WorkerLost`, leaving no worker behind."""
+    import multiprocessing as mp
+    import os
+    import signal
+
+    from data_engineering.solver.admm.executor import WorkerLost
+
+    case = select(load_case("pglib_opf_case118_ieee", 6).with_ramp_factor(0.2), "none")[0]
+
+    def stop(record) -> None:  # noqa: ANN001
+        if record.iteration == 3:
+            os.kill(mp.active_children()[0].pid, signal.SIGSTOP)
+
+    with pytest.raises(WorkerLost, match="is hung: it used no CPU time for 1 s"):
+        solve_lascopf(case, SolveOptions(method="admm", workers=2, worker_stall_s=1.0), progress=stop)
+    assert not mp.active_children()
+
+
 def test_admm_on_a_dask_cluster_equals_serial(paper5_secure) -> None:  # noqa: ANN001
     from distributed import Client, LocalCluster
 

@@ -215,7 +215,7 @@ def solve_admm(model: Model, options: SolveOptions,
     rho = options.rho or initial_rho(model)
     penalty = ResidualBalancing(options)
     executor = make_executor(model, Screening(options.feasibility_tol_mw, options.max_rows_per_round), options.workers,
-                             options.dask_address)
+                             options.dask_address, options.worker_stall_s)
     consensus = Consensus(model)
     anderson = Anderson()
     history: list[IterationRecord] = []

@@ -7,10 +7,12 @@ ships only prox targets out and copies back. Keys are assigned to the least-load
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from collections.abc import Iterable
 from typing import Protocol
 
 import numpy as np
+import psutil
 from threadpoolctl import threadpool_limits
 
 from data_engineering.solver.admm.subproblem import Report, Shard, SubproblemSpec
@@ -107,8 +109,9 @@ def _serve(conn, model: Model, screening: Screening) -> None:  # noqa: ANN001
 class ProcessPool(_Sharded):
     """Worker processes, each holding a shard; one message per worker per iteration."""
 
-    def __init__(self, model: Model, screening: Screening, workers: int) -> None:
+    def __init__(self, model: Model, screening: Screening, workers: int, stall_s: float = 120.0) -> None:
         super().__init__(workers)
+        self.stall_s = stall_s
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.conns, self.procs = [], []
         for _ in range(workers):
@@ -127,11 +130,31 @@ class ProcessPool(_Sharded):
             if call is None:
                 results.append(None)
                 continue
+            self._await(i)
             status, value = self._talk(i, conn.recv)
             if status == "error":
                 raise value
             results.append(value)
         return results
+
+    def _await(self, i: int) -> None:
+        """Wait for worker i's reply while it makes progress. A busy worker uses CPU time all along (it
+        has nothing else to wait on); one that uses none for `stall_s` is deadlocked or stopped, and
+        waiting longer would hang the solve with it. A dead worker's pipe reads as ready: `_talk` says so."""
+        proc = psutil.Process(self.procs[i].pid)
+        last, since = -1.0, time.monotonic()
+        while not self.conns[i].poll(min(5.0, self.stall_s / 4)):
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                return
+            if (used := times.user + times.system) > last:
+                last, since = used, time.monotonic()
+            elif time.monotonic() - since > self.stall_s:
+                self.procs[i].kill()
+                self.procs[i].join()
+                raise WorkerLost(f"ADMM worker process {i} (pid {proc.pid}) is hung: it used no CPU time for "
+                                 f"{self.stall_s:g} s with a call outstanding (worker_stall_s); it was killed")
 
     def _talk(self, i: int, method, *args):  # noqa: ANN001, ANN202
         """A pipe call to worker i; a worker that died (killed, out of memory) is said as such."""
@@ -158,7 +181,7 @@ class ProcessPool(_Sharded):
 
 
 class WorkerLost(RuntimeError):
-    """A worker process died mid-solve: nothing is known about the problem; the run may be retried."""
+    """A worker process died or hung mid-solve: nothing is known about the problem; the run may be retried."""
 
 
 class DaskActors(_Sharded):
@@ -186,10 +209,10 @@ class DaskActors(_Sharded):
             self.client.close()
 
 
-def make_executor(model: Model, screening: Screening, workers: int = 1, dask_address: str | object | None = None
-                  ) -> Executor:
+def make_executor(model: Model, screening: Screening, workers: int = 1, dask_address: str | object | None = None,
+                  stall_s: float = 120.0) -> Executor:
     if dask_address is not None:
         return DaskActors(model, screening, dask_address)
     if workers > 1:
-        return ProcessPool(model, screening, workers)
+        return ProcessPool(model, screening, workers, stall_s)
     return InProcess(model, screening)
