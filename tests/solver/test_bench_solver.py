@@ -52,3 +52,14 @@ def test_the_bench_measures_both_ramp_factors_on_both_cases() -> None:
     ramped = {(i.case, i.intervals, i.contingencies, i.ramp_factor) for i in INSTANCES if i.ramp_factor != 1}
     assert ramped == {(c, 24, "none", f) for c in ("pglib_opf_case118_ieee", "pglib_opf_case300_ieee")
                       for f in (0.5, 0.2)}
+
+
+def test_a_row_runs_each_method_in_a_process_of_its_own_over_interleaved_rounds() -> None:
+    from bench.solver import run
+
+    row = run(Instance("paper5", 5, "2-3,2-4"), workers=2, repeat=2)
+    assert row["runs"] == 2 and row["centralized_status"] == row["admm_status"] == "optimal"
+    assert abs(row["gap"]) < 1e-4 and row["admm_workers_iterations"] == row["admm_iterations"]
+    peaks = row["peak_rss_gb_by_method"]
+    assert set(peaks) == {"centralized", "admm", "admm_workers"} and min(peaks.values()) > 0
+    assert row["peak_rss_gb"] == max(peaks.values())
