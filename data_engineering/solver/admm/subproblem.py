@@ -136,8 +136,9 @@ class Subproblem:
         self.outages = model.outages[scenarios[scenarios > 0]]  # the branches whose outages it checks
         self._cost = np.tile(model.c1 if spec.carries_cost else np.zeros(d), spec.n)
         self._hessian = np.tile(2.0 * model.c2 if spec.carries_cost else np.zeros(d), spec.n)
-        kind = DenseQP if d <= DENSE_DEVICES else DiagonalQP
-        self.qp = kind(self._cost, self._hessian, bounds[0][intervals].ravel(), bounds[1][intervals].ravel())
+        lower, upper = bounds[0][intervals].ravel(), bounds[1][intervals].ravel()
+        self.qp = DenseQP(self._cost, self._hessian, lower, upper) if d <= DENSE_DEVICES else \
+            DiagonalQP(self._cost, self._hessian, lower, upper, row_dual=True)
         total = model.demand[intervals].sum(axis=1)
         self.qp.add_rows(np.kron(np.eye(spec.n), np.ones((1, d))), total, total)  # rows 0..n−1
         if spec.n > 1:
