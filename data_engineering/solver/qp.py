@@ -38,6 +38,12 @@ def _finite(v: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(v, dtype=float), -_INF, _INF)
 
 
+def _infinite(v: np.ndarray) -> np.ndarray:
+    """HiGHS's ±kHighsInf as ±inf."""
+    v = np.asarray(v, dtype=float)
+    return np.where(v >= _INF, np.inf, np.where(v <= -_INF, -np.inf, v))
+
+
 def _matrix(lp: highspy.HighsLp, shape: tuple[int, int]) -> sp.spmatrix:
     """The model's rows as scipy: HiGHS holds them row-wise until a solve makes them column-wise."""
     m = lp.a_matrix_
@@ -152,8 +158,7 @@ class DiagonalQP:
         if self._rows is None or self._rows[0] != shape:  # rows were added: read them once
             lp = self._h.getLp()
             a = _matrix(lp, shape[::-1])
-            bounds = [np.where(np.abs(v := np.asarray(b, dtype=float)) >= _INF, np.sign(v) * np.inf, v)
-                      for b in (lp.row_lower_, lp.row_upper_, lp.col_lower_, lp.col_upper_)]
+            bounds = [_infinite(b) for b in (lp.row_lower_, lp.row_upper_, lp.col_lower_, lp.col_upper_)]
             self._rows = (shape, a.tocsr(), *bounds)
         _, a, row_lower, row_upper, lower, upper = self._rows
         sol = solve_row_dual(self._hessian, self._cost, lower, upper, a, row_lower, row_upper, self._held)
