@@ -88,8 +88,19 @@ def _newton(dense: np.ndarray, target: np.ndarray, sides: np.ndarray, hinv: np.n
     if not len(target):
         return lam
     signed = sides != 0
+    sqrt_h = 1.0 / np.sqrt(hinv)
+
+    def value(lam: np.ndarray, x: np.ndarray) -> float:  # φ up to a constant: ½‖x − centre‖²_h + λ'(A_W x − b)
+        gap = (x - centre) * sqrt_h
+        return float(0.5 * gap @ gap + lam @ (dense @ x - target))
+
     free_x = centre - hinv * (dense.T @ lam)
     for _ in range(MAX_NEWTON_STEPS):
+        # a multiplier within rounding of zero is zero: left at 1e-20 it would stop every step there
+        tiny = signed & (sides * lam < 1e-10 * max(1.0, float(np.abs(lam).max())))
+        if tiny.any():
+            lam = np.where(tiny, 0.0, lam)
+            free_x = centre - hinv * (dense.T @ lam)
         x = np.clip(free_x, lower, upper)
         grad = dense @ x - target
         held = signed & (lam == 0) & (sides * grad <= 0)  # the row's flow is within that bound
@@ -109,11 +120,26 @@ def _newton(dense: np.ndarray, target: np.ndarray, sides: np.ndarray, hinv: np.n
             held |= crossing
         shrinking = signed & (sides * step < 0)
         t_max = float(np.min(-lam[shrinking] / step[shrinking])) if shrinking.any() else np.inf
-        t = _exact_step(dense.T @ step, float(step @ target), free_x, hinv, lower, upper, t_max)
-        if t is None or t <= 0:
+        q = dense.T @ step
+        t_ray = _exact_step(q, float(step @ target), free_x, hinv, lower, upper, np.inf)
+        if t_ray is None and not np.isfinite(t_max):
             return None
-        lam = lam + t * step
-        lam[shrinking & (sides * lam <= 0)] = 0.0
+        t = t_ray if t_ray is not None else t_max
+        # past the first multiplier to reach zero, project (Bertsekas): many may reach it in one step
+        base = value(lam, x)
+        while t > t_max:
+            trial = np.where(signed & (sides * (lam + t * step) < 0), 0.0, lam + t * step)
+            trial_x = np.clip(centre - hinv * (dense.T @ trial), lower, upper)
+            if value(trial, trial_x) >= base + 1e-4 * float(grad @ (trial - lam)):
+                break
+            t *= 0.5
+        else:
+            t = _exact_step(q, float(step @ target), free_x, hinv, lower, upper, t_max)
+            if t is None or t <= 0:
+                return None
+            trial = lam + t * step
+            trial[shrinking & (sides * trial <= 0)] = 0.0
+        lam = trial
         free_x = centre - hinv * (dense.T @ lam)
     return None
 
