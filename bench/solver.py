@@ -183,7 +183,7 @@ def run(instance: Instance, workers: int, repeat: int) -> dict:
     (one of each per round), so every method gets the same runs under the same load; best of each.
     Each method runs in a fresh process of its own, kept across the rounds: its peak RSS is its own,
     and the worker pool forks from a process that holds one method's state, not the others' (at 9,241
-    buses the earlier methods' 11 GB left too little memory for two forked workers)."""
+    buses, forked from one holding the earlier methods' 11 GB, two workers hung at 22 of 23 GB)."""
     case = instance.load()
     central_options = SolveOptions(method="centralized", load_shedding=instance.shedding)
     admm_options = replace(central_options, method="admm", interval_block=instance.admm_block)
