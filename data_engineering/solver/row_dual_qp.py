@@ -8,11 +8,12 @@ iteration, so a first proximal solve from the LP's vertex takes tens of thousand
 it cycled on one (154,820 iterations, 44 s, on 9,241 buses); an interior point pays for the dense
 rows in every factorisation (Clarabel: 80–130 s). Here the box is exact for any multipliers λ of the
 rows held at a bound (the working set W): x(λ) = clip(−(c + A_W'λ)/h, l, u), so the dual over W is
-concave, piecewise quadratic and |W|-dimensional, and a semismooth Newton method solves it in a few
-steps of |W|² × columns each. Rows are added to W when violated and dropped when their multiplier
-has the wrong sign (a primal-dual active set), starting from the rows binding at the previous
-solution. The answer is returned only when it satisfies the full KKT conditions; otherwise None
-(the caller's general solver takes over), so this is a fast path, never a different answer.
+concave, piecewise quadratic and |W|-dimensional, and a projected semismooth Newton method (each
+multiplier kept to its bound's sign) solves it in a few dozen steps of |W|² × columns each. Rows
+join W, at the bound they break, when the solution violates them, and leave it when their
+multiplier is zero; W starts from the rows held at the previous solve. The answer is returned only
+when it satisfies the full KKT conditions; otherwise None (the caller's general solver takes over),
+so this is a fast path, never a different answer.
 """
 
 from __future__ import annotations
