@@ -120,6 +120,7 @@ class ProcessPool(_Sharded):
             proc.start()
             self.conns.append(parent)
             self.procs.append(proc)
+        self.watched = [psutil.Process(proc.pid) for proc in self.procs]  # their CPU time, read while waiting
 
     def _gather(self, calls: list[tuple[str, tuple] | None]) -> list:
         for i, (conn, call) in enumerate(zip(self.conns, calls, strict=True)):
@@ -141,7 +142,7 @@ class ProcessPool(_Sharded):
         """Wait for worker i's reply while it makes progress. A busy worker uses CPU time all along (it
         has nothing else to wait on); one that uses none for `stall_s` is deadlocked or stopped, and
         waiting longer would hang the solve with it. A dead worker's pipe reads as ready: `_talk` says so."""
-        proc = psutil.Process(self.procs[i].pid)
+        proc = self.watched[i]
         last, since = -1.0, time.monotonic()
         while not self.conns[i].poll(min(5.0, self.stall_s / 4)):
             try:
