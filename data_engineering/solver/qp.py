@@ -19,6 +19,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from data_engineering.solver.row_dual_qp import solve_row_dual
+
 _INF = highspy.kHighsInf
 
 
@@ -152,8 +154,6 @@ class DiagonalQP:
         return QPSolution("optimal", np.asarray(sol.x), y[: lp.num_row_], float(sol.obj_val))
 
     def _solve_row_dual(self) -> QPSolution | None:
-        from data_engineering.solver.row_dual_qp import solve_row_dual
-
         shape = (self.n, self.n_rows)
         if self._rows is None or self._rows[0] != shape:  # rows were added: read them once
             lp = self._h.getLp()

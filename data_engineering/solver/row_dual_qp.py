@@ -65,7 +65,7 @@ def solve_row_dual(h: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.nd
         flows = a @ x
         over = np.flatnonzero(flows > row_upper + scale)
         under = np.flatnonzero(flows < row_lower - scale)
-        held = lam != 0
+        held = (lam != 0) | (sides == 0)  # equalities stay: they hold whatever their multiplier
         if not len(over) and not len(under):
             row_dual = np.zeros(a.shape[0])
             np.subtract.at(row_dual, rows, lam)
@@ -110,6 +110,8 @@ def _newton(dense: np.ndarray, target: np.ndarray, sides: np.ndarray, hinv: np.n
         free = np.flatnonzero((free_x > lower) & (free_x < upper))
         while True:  # an entry at zero that the step would take across zero is held there too
             moving = np.flatnonzero(~held)
+            if not len(moving):  # every entry the step would move is held: no progress to make
+                return None
             part = dense[np.ix_(moving, free)] * np.sqrt(hinv[free])
             hessian = part @ part.T
             hessian[np.diag_indices_from(hessian)] += 1e-9 * max(float(np.trace(hessian)) / len(moving), 1e-12)
