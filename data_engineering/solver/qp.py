@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from data_engineering.solver.row_dual_qp import solve_row_dual
+from data_engineering.solver.row_dual_qp import RowDualSolution, solve_row_dual
 
 _INF = highspy.kHighsInf
 
@@ -65,7 +65,7 @@ class DiagonalQP:
         self._row_dual = row_dual
         self._cost = _finite(cost)
         self._rows: tuple | None = None  # (shape, A, row and column bounds) for solve_row_dual
-        self._held: tuple[np.ndarray, np.ndarray] | None = None  # rows held at a bound by the last row-dual solve
+        self._held: RowDualSolution | None = None  # the last row-dual solve: the next one starts there
         self._h = highspy.Highs()
         self._h.setOptionValue("output_flag", False)
         self._h.setOptionValue("threads", threads)
@@ -164,7 +164,7 @@ class DiagonalQP:
         sol = solve_row_dual(self._hessian, self._cost, lower, upper, a, row_lower, row_upper, self._held)
         if sol is None:
             return None
-        self._held, self._x = (sol.working, sol.sides), sol.x
+        self._held, self._x = sol, sol.x
         return QPSolution("optimal", sol.x, sol.row_dual, sol.objective)
 
     def solve(self) -> QPSolution:

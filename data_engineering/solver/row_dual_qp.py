@@ -11,7 +11,7 @@ rows held at a bound (the working set W): x(λ) = clip(−(c + A_W'λ)/h, l, u),
 concave, piecewise quadratic and |W|-dimensional, and a projected semismooth Newton method (each
 multiplier kept to its bound's sign) solves it in a few dozen steps of |W|² × columns each. Rows
 join W, at the bound they break, when the solution violates them, and leave it when their
-multiplier is zero; W starts from the rows held at the previous solve. The answer is returned only
+multiplier is zero; W and λ start from the previous solve's. The answer is returned only
 when it satisfies the full KKT conditions; otherwise None (the caller's general solver takes over),
 so this is a fast path, never a different answer.
 """
@@ -32,17 +32,29 @@ class RowDualSolution:
     x: np.ndarray
     row_dual: np.ndarray  # ∂objective/∂(active row bound), HiGHS's sign convention; 0 on inactive rows
     objective: float
-    working: np.ndarray  # rows held at a bound (with `sides`, the next solve's start)
+    working: np.ndarray  # rows held at a bound (with `sides` and `multipliers`, the next solve's start)
     sides: np.ndarray  # +1: at the upper bound, −1: at the lower one, 0: an equality
+    multipliers: np.ndarray  # their λ (the negated row duals)
 
 
 def solve_row_dual(h: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, a: sp.csr_matrix,
-                   row_lower: np.ndarray, row_upper: np.ndarray,
-                   start: tuple[np.ndarray, np.ndarray] | None = None, tol: float = 1e-9) -> RowDualSolution | None:
+                   row_lower: np.ndarray, row_upper: np.ndarray, start: RowDualSolution | None = None,
+                   tol: float = 1e-9) -> RowDualSolution | None:
     """The QP's solution when the working set converges within its rounds and the KKT conditions
-    hold to `tol` (relative to each row's scale); None otherwise."""
+    hold to `tol` (relative to each row's scale); None otherwise. `start`: the last solution of a
+    neighbouring QP (its working set and multipliers); when the search from there fails, a cold one
+    is tried before giving up."""
     if not np.all(h > 0) or not np.all(lower <= upper) or not np.all(row_lower <= row_upper):
         return None
+    sol = _solve(h, c, lower, upper, a, row_lower, row_upper, start, tol)
+    if sol is None and start is not None:
+        sol = _solve(h, c, lower, upper, a, row_lower, row_upper, None, tol)
+    return sol
+
+
+def _solve(h: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, a: sp.csr_matrix,
+           row_lower: np.ndarray, row_upper: np.ndarray, start: RowDualSolution | None,
+           tol: float) -> RowDualSolution | None:
     hinv, centre = 1.0 / h, -c / h
     bound = np.maximum(np.abs(np.where(np.isfinite(row_lower), row_lower, 0)),
                        np.abs(np.where(np.isfinite(row_upper), row_upper, 0)))
@@ -51,10 +63,15 @@ def solve_row_dual(h: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.nd
     # lower one (λ ≤ 0), 0 for an equality (λ free); a range row may hold both of its sides
     rows = np.flatnonzero(row_lower == row_upper)
     sides = np.zeros(len(rows), dtype=np.int8)
-    if start is not None:
-        extra = start[1] != 0
-        rows, sides = np.r_[rows, start[0][extra]], np.r_[sides, start[1][extra]].astype(np.int8)
     lam = np.zeros(len(rows))
+    if start is not None:  # the equalities (in `rows` already) take their multipliers from it too
+        extra = start.sides != 0
+        at = np.searchsorted(rows, start.working[~extra])
+        known = at < len(rows)
+        known[known] = rows[at[known]] == start.working[~extra][known]
+        lam[at[known]] = start.multipliers[~extra][known]
+        rows, sides = np.r_[rows, start.working[extra]], np.r_[sides, start.sides[extra]].astype(np.int8)
+        lam = np.r_[lam, start.multipliers[extra]]
     for _ in range(MAX_ACTIVE_SET_ROUNDS):
         target = np.where(sides < 0, row_lower[rows], row_upper[rows])
         dense = a[rows].toarray() if len(rows) else np.zeros((0, len(h)))
@@ -70,7 +87,7 @@ def solve_row_dual(h: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.nd
             row_dual = np.zeros(a.shape[0])
             np.subtract.at(row_dual, rows, lam)
             objective = float(0.5 * h @ (x * x) + c @ x)
-            return RowDualSolution(x, row_dual, objective, rows[held], sides[held])
+            return RowDualSolution(x, row_dual, objective, rows[held], sides[held], lam[held])
         rows = np.r_[rows[held], over, under]
         sides = np.r_[sides[held], np.ones(len(over), np.int8), -np.ones(len(under), np.int8)]
         lam = np.r_[lam[held], np.zeros(len(over) + len(under))]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from data_engineering.solver import row_dual_qp
 from data_engineering.solver.qp import DiagonalQP
 from data_engineering.solver.row_dual_qp import solve_row_dual
 
@@ -63,13 +64,35 @@ def _assert_kkt(p: dict, x: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> Non
     assert np.all(reduced[x <= p["lower"] + 1e-9] >= -1e-6) and np.all(reduced[x >= p["upper"] - 1e-9] <= 1e-6)
 
 
-def test_a_warm_start_from_the_last_working_set_gives_the_same_answer() -> None:
+def test_a_warm_start_from_the_last_solution_gives_the_same_answer() -> None:
     p = _problem(3)
     cold = solve_row_dual(**p)
+    assert np.count_nonzero(cold.multipliers) > 1  # a start with multipliers to carry
+    np.testing.assert_array_equal(cold.row_dual[cold.working], -cold.multipliers)
     p["c"] = p["c"] + 0.01
-    warm, again = solve_row_dual(**p, start=(cold.working, cold.sides)), solve_row_dual(**p)
+    warm, again = solve_row_dual(**p, start=cold), solve_row_dual(**p)
     assert warm is not None and again is not None
     np.testing.assert_allclose(warm.x, again.x, atol=1e-6)
+    _assert_kkt(p, warm.x, warm.row_dual)
+
+
+def test_a_warm_start_that_fails_is_followed_by_a_cold_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search from a start that does not converge (here: made to fail) is not the last word."""
+    p = _problem(7)
+    cold = solve_row_dual(**p)
+    p["c"] = p["c"] * 1.1
+    calls = []
+    newton = row_dual_qp._newton
+
+    def fails_first(*args):  # noqa: ANN002, ANN202
+        calls.append(len(args[1]))
+        return None if len(calls) == 1 else newton(*args)
+
+    monkeypatch.setattr(row_dual_qp, "_newton", fails_first)
+    warm = solve_row_dual(**p, start=cold)
+    assert warm is not None and len(calls) > 1
+    assert calls[1] == np.count_nonzero(p["row_lower"] == p["row_upper"])  # the cold search: equalities only
+    _assert_kkt(p, warm.x, warm.row_dual)
 
 
 def test_infeasible_rows_or_a_zero_curvature_give_no_answer() -> None:
