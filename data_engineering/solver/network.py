@@ -33,7 +33,10 @@ class Network:
     def __init__(self, case: Case, island: np.ndarray, bf: sp.csr_matrix, keep: np.ndarray, reduced: sp.csc_matrix):
         self.case, self.island, self._bf, self._keep, self._reduced = case, island, bf, keep, reduced
         self._rows: dict[int, np.ndarray] = {}
-        self._columns: dict[int, np.ndarray] = {}
+        # LODF columns, solved on demand, as the rows of one array in the order solved (`lodf_store`):
+        # allocated for every branch at once, but only the rows written take memory
+        self._store: np.ndarray | None = None
+        self._row_of: dict[int, int] = {}  # outage → its row in the store
         self._own: dict[int, float] = {}
 
     @property
@@ -47,8 +50,23 @@ class Network:
         return splu(self._reduced)
 
     def __getstate__(self) -> dict:
-        """SuperLU does not pickle: a worker factorises again on first use."""
-        return {k: v for k, v in self.__dict__.items() if k != "_lu"}
+        """SuperLU does not pickle: a worker factorises again on first use. The LODF store travels
+        without its unwritten rows."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_lu"}
+        if self._store is not None:
+            state["_store"] = self._store[: len(self._row_of)].copy()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self._store is not None:
+            filled, self._store = self._store, None
+            self._allocate_store()
+            self._store[: len(filled)] = filled
+
+    def _allocate_store(self) -> None:
+        if self._store is None:
+            self._store = np.empty((self.n_branches, self.n_branches))
 
     @property
     def n_branches(self) -> int:
@@ -106,17 +124,31 @@ class Network:
         return self._solved_columns(outages)
 
     def lodf_rows(self, outages: np.ndarray) -> np.ndarray:
-        """(len(outages), L): `lodf_columns` laid out one outage per row (what a per-outage pass reads)."""
+        """(len(outages), L): `lodf_columns` laid out one outage per row, a copy (`lodf_store` reads
+        them in place)."""
         outages = np.asarray(outages, dtype=int).ravel()
         if self.dense:
             return np.ascontiguousarray(self.lodf[:, outages].T)
         return self._stacked(outages)
 
+    def lodf_store(self, outages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(store, rows): the LODF column of outages[i] is the row rows[i] of `store`, the cache itself
+        (read, never written, by a per-outage compiled pass). Copying the rows out for every pass
+        (`lodf_rows`) took a quarter of a 2,869-bus ADMM iteration: 3,804 outages × 4,582 branches,
+        140 MB, for each flow check of each copy."""
+        outages = np.asarray(outages, dtype=int).ravel()
+        self._solve_columns(outages)
+        rows = np.array([self._row_of[k] for k in outages.tolist()], dtype=np.int64)
+        store = self._store[: len(self._row_of)] if self._store is not None else np.zeros((0, self.n_branches))
+        return store, rows
+
     def _solve_columns(self, outages: np.ndarray) -> None:
         """Solve and cache the LODF columns of `outages` not cached yet, SOLVE_BLOCK at a time: all
         outages of a grid-scale case at once would hold buses × outages and branches × outages dense
         arrays (gigabytes) for a moment."""
-        missing = np.array([k for k in dict.fromkeys(outages.tolist()) if k not in self._columns], dtype=int)
+        missing = np.array([k for k in dict.fromkeys(outages.tolist()) if k not in self._row_of], dtype=int)
+        if len(missing):
+            self._allocate_store()
         for start in range(0, len(missing), SOLVE_BLOCK):
             block = missing[start:start + SOLVE_BLOCK]
             transfer = self._transfer(block)
@@ -124,17 +156,15 @@ class Network:
                 own = transfer[k, j]
                 self._own[k] = own
                 bridge = np.isclose(own, 1.0, atol=1e-8) and self.case.branches.in_service[k]
-                column = np.zeros(self.n_branches) if bridge else transfer[:, j] / (1.0 - own)
-                column[k] = -1.0
-                self._columns[k] = column
+                row = self._store[len(self._row_of)]
+                row[:] = 0.0 if bridge else transfer[:, j] / (1.0 - own)
+                row[k] = -1.0
+                self._row_of[k] = len(self._row_of)
 
     def _stacked(self, outages: np.ndarray) -> np.ndarray:
         """(len(outages), L): the cached columns of `outages` (solved first where missing), as rows."""
-        self._solve_columns(outages)
-        out = np.empty((len(outages), self.n_branches))
-        for j, k in enumerate(outages.tolist()):
-            out[j] = self._columns[k]
-        return out
+        store, rows = self.lodf_store(outages)
+        return store[rows]
 
     def _solved_columns(self, outages: np.ndarray) -> np.ndarray:
         return self._stacked(np.asarray(outages, dtype=int).ravel()).T

@@ -29,7 +29,7 @@ def set_screen_threads(n: int) -> None:
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
 
 
-LODF_CELLS = 4_000_000  # LODF rows (outages × branches) held per pass: ~32 MB
+LODF_CELLS = 4_000_000  # LODF rows (outages × branches) per pass: the new ones are solved ~32 MB at a time
 
 
 def outage_blocks(positions: np.ndarray, n_branches: int) -> list[np.ndarray]:
@@ -39,10 +39,10 @@ def outage_blocks(positions: np.ndarray, n_branches: int) -> list[np.ndarray]:
 
 
 @njit(parallel=True, cache=True)
-def _count(base, shifts, outages, rating, tol, loading, counts, loaded):  # noqa: ANN001, ANN202
+def _count(base, shifts, at, outages, rating, tol, loading, counts, loaded):  # noqa: ANN001, ANN202
     T, L = base.shape
     for j in prange(outages.shape[0]):
-        k, row, found, hot = outages[j], shifts[j], 0, False
+        k, row, found, hot = outages[j], shifts[at[j]], 0, False
         for t in range(T):
             moved = base[t, k]
             for n in range(L):
@@ -56,13 +56,13 @@ def _count(base, shifts, outages, rating, tol, loading, counts, loaded):  # noqa
 
 
 @njit(parallel=True, cache=True)
-def _fill(base, shifts, outages, rating, tol, offsets, interval, position, branch, excess):  # noqa: ANN001, ANN202
+def _fill(base, shifts, at_row, outages, rating, tol, offsets, interval, position, branch, excess):  # noqa: ANN001, ANN202
     T, L = base.shape
     for j in prange(outages.shape[0]):
         at = offsets[j]
         if offsets[j + 1] == at:
             continue
-        k, row = outages[j], shifts[j]
+        k, row = outages[j], shifts[at_row[j]]
         for t in range(T):
             moved = base[t, k]
             for n in range(L):
@@ -73,65 +73,70 @@ def _fill(base, shifts, outages, rating, tol, offsets, interval, position, branc
 
 
 @njit(parallel=True, cache=True)
-def _worst(base, shifts, outages, rating, worst, branch):  # noqa: ANN001, ANN202
+def _worst(base, shifts, at, outages, rating, worst, branch):  # noqa: ANN001, ANN202
     T, L = base.shape
     for j in prange(outages.shape[0]):
-        k, row = outages[j], shifts[j]
+        k, row = outages[j], shifts[at[j]]
         for t in range(T):
-            moved, best, at = base[t, k], -np.inf, 0
+            moved, best, hit = base[t, k], -np.inf, 0
             for n in range(L):
                 excess = abs(base[t, n] + row[n] * moved) - rating[n]
                 if excess > best:
-                    best, at = excess, n
-            worst[t, j], branch[t, j] = best, at
+                    best, hit = excess, n
+            worst[t, j], branch[t, j] = best, hit
 
 
-def _arrays(base: np.ndarray, lodf_rows: np.ndarray, outages: np.ndarray, rating: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _arrays(base: np.ndarray, lodf_rows: np.ndarray, rows: np.ndarray | None, outages: np.ndarray,
+            rating: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rows = np.arange(len(outages)) if rows is None else rows
     return (np.ascontiguousarray(base, dtype=np.float64), np.ascontiguousarray(lodf_rows, dtype=np.float64),
-            np.ascontiguousarray(outages, dtype=np.int64), np.ascontiguousarray(rating, dtype=np.float64))
+            np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(outages, dtype=np.int64),
+            np.ascontiguousarray(rating, dtype=np.float64))
 
 
-def worst_branch_outage_overloads(base: np.ndarray, lodf_rows: np.ndarray, outages: np.ndarray, rating: np.ndarray
-                                  ) -> tuple[np.ndarray, np.ndarray]:
+def worst_branch_outage_overloads(base: np.ndarray, lodf_rows: np.ndarray, outages: np.ndarray, rating: np.ndarray,
+                                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(T, K) the largest flow excess (MW, ≤ 0 within) after each outage and (T, K) its branch (the
-    first such, like numpy's argmax): what the full constraint check needs of each outage."""
-    base, lodf_rows, outages, rating = _arrays(base, lodf_rows, outages, rating)
+    first such, like numpy's argmax): what the full constraint check needs of each outage. `lodf_rows`
+    and `rows` as in `branch_outage_overloads`."""
+    base, lodf_rows, rows, outages, rating = _arrays(base, lodf_rows, rows, outages, rating)
     worst = np.empty((base.shape[0], len(outages)))
     branch = np.zeros((base.shape[0], len(outages)), dtype=np.int64)
     with _LOCK:
-        _worst(base, lodf_rows, outages, rating, worst, branch)
+        _worst(base, lodf_rows, rows, outages, rating, worst, branch)
     return worst, branch
 
 
 def branch_outage_overloads(base: np.ndarray, lodf_rows: np.ndarray, outages: np.ndarray, rating: np.ndarray,
-                            tol_mw: float, loading: float
+                            tol_mw: float, loading: float, rows: np.ndarray | None = None
                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Overloads after each branch outage of a base-flow trajectory.
 
-    `base` (T, L) base-case flows; `lodf_rows` (K, L) the LODF column of each outage `outages` (K,)
-    as a row (−1 at its own branch, zero for a bridge); `rating` (L,) the post-contingency ratings.
-    Returns (interval, outage position, branch, excess MW) of every flow beyond `rating + tol_mw`,
+    `base` (T, L) base-case flows; `lodf_rows` (R, L) LODF columns as rows (−1 at the outage's own
+    branch, zero for a bridge), the one of outage `outages[i]` (K,) at row `rows[i]` (None: row i —
+    `Network.lodf_store` hands over its cache this way, uncopied); `rating` (L,) the post-contingency
+    ratings. Returns (interval, outage position, branch, excess MW) of every flow beyond `rating + tol_mw`,
     and per outage whether it is loaded: a flow beyond `loading` × rating that the outage moved by
     more than the rest of the rating."""
-    base, lodf_rows, outages, rating = _arrays(base, lodf_rows, outages, rating)
+    base, lodf_rows, rows, outages, rating = _arrays(base, lodf_rows, rows, outages, rating)
     counts = np.zeros(len(outages), dtype=np.int64)
     loaded = np.zeros(len(outages), dtype=np.bool_)
     with _LOCK:
-        _count(base, lodf_rows, outages, rating, float(tol_mw), float(loading), counts, loaded)
+        _count(base, lodf_rows, rows, outages, rating, float(tol_mw), float(loading), counts, loaded)
         offsets = np.r_[0, np.cumsum(counts)]
         total = int(offsets[-1])
         interval, position, branch = (np.empty(total, dtype=np.int64) for _ in range(3))
         excess = np.empty(total)
         if total:
-            _fill(base, lodf_rows, outages, rating, float(tol_mw), offsets, interval, position, branch, excess)
+            _fill(base, lodf_rows, rows, outages, rating, float(tol_mw), offsets, interval, position, branch, excess)
     return interval, position, branch, excess, loaded
 
 
 def overloads_by_block(network, base: np.ndarray, outages: np.ndarray, rating: np.ndarray, tol_mw: float,  # noqa: ANN001
                        loading: float):  # noqa: ANN201 - a generator of (positions, overloads)
-    """`branch_outage_overloads` of the branch `outages`, their LODF rows (`network.lodf_rows`) a block
-    at a time (`outage_blocks`): yields each block's positions in `outages` and its result."""
+    """`branch_outage_overloads` of the branch `outages`, their LODF rows read in the network's cache
+    (`network.lodf_store`) a block at a time (`outage_blocks`): yields each block's positions in
+    `outages` and its result."""
     for block in outage_blocks(np.arange(len(outages)), network.n_branches):
-        yield block, branch_outage_overloads(base, network.lodf_rows(outages[block]), outages[block], rating,
-                                             tol_mw, loading)
+        store, rows = network.lodf_store(outages[block])
+        yield block, branch_outage_overloads(base, store, outages[block], rating, tol_mw, loading, rows)

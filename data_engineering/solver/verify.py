@@ -111,8 +111,8 @@ def flow_excess(model: Model, x: np.ndarray, xs: np.ndarray | None
         base, rating = model.flows(x), model.case.branches.emergency_mw
         for block in outage_blocks(at, L):
             outages = model.outages[block]
-            worst[:, block], branch[:, block] = worst_branch_outage_overloads(
-                base, model.network.lodf_rows(outages), outages, rating)
+            store, rows = model.network.lodf_store(outages)
+            worst[:, block], branch[:, block] = worst_branch_outage_overloads(base, store, outages, rating, rows)
         own = np.maximum(model.lower - x, x - model.upper)
         units[:, at], unit[:, at] = own.max(axis=1)[:, None], own.argmax(axis=1)[:, None]
         balance[:, at] = np.abs(x.sum(axis=1) - served[:, 0])[:, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import replace
 
@@ -152,7 +153,13 @@ def test_rows_and_columns_on_demand_match_the_full_matrices(monkeypatch) -> None
     np.testing.assert_allclose(lazy.ptdf_rows(picked), full.ptdf[picked], atol=1e-12)
     np.testing.assert_allclose(lazy.lodf_columns(picked), full.lodf[:, picked], atol=1e-12)
     np.testing.assert_array_equal(lazy.is_bridge(picked), full.bridges[picked])
-    assert len(lazy._rows) == 4 and len(lazy._columns) == 4  # only what was asked for
+    assert len(lazy._rows) == 4 and len(lazy._row_of) == 4  # only what was asked for
+    store, rows = lazy.lodf_store(picked)  # what the compiled passes read: the cache itself, uncopied
+    assert len(store) == 4 and np.shares_memory(store, lazy._store)
+    np.testing.assert_array_equal(store[rows], lazy.lodf_rows(picked))
+    again = pickle.loads(pickle.dumps(lazy))  # a Dask worker's copy: the rows written, room for more
+    np.testing.assert_array_equal(again.lodf_rows(picked), lazy.lodf_rows(picked))
+    np.testing.assert_allclose(again.lodf_columns([7, 40]), full.lodf[:, [7, 40]], atol=1e-12)
     injection = -case.load_mw[:2].copy()
     injection[:, case.buses.ref] += case.load_mw[:2].sum(axis=1)
     np.testing.assert_allclose(lazy.branch_flows(injection), injection @ full.ptdf.T, atol=1e-9)
