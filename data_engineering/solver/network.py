@@ -23,6 +23,7 @@ from data_engineering.solver.case import Case
 
 DENSE_BUSES = 1000  # up to here the full PTDF/LODF are built once and indexed
 SOLVE_BLOCK = 512  # LODF columns solved per sparse solve
+STORE_ROWS = 512  # the LODF store's first room, in rows
 
 
 class Network:
@@ -33,8 +34,9 @@ class Network:
     def __init__(self, case: Case, island: np.ndarray, bf: sp.csr_matrix, keep: np.ndarray, reduced: sp.csc_matrix):
         self.case, self.island, self._bf, self._keep, self._reduced = case, island, bf, keep, reduced
         self._rows: dict[int, np.ndarray] = {}
-        # LODF columns, solved on demand, as the rows of one array in the order solved (`lodf_store`):
-        # allocated for every branch at once, but only the rows written take memory
+        # LODF columns, solved on demand, as the rows of one array in the order solved (`lodf_store`),
+        # its room doubled as it fills (room for every branch at once would be 2 GB of address space on
+        # 9,241 buses, and more than the machine on the largest PGLib cases)
         self._store: np.ndarray | None = None
         self._row_of: dict[int, int] = {}  # outage → its row in the store
         self._own: dict[int, float] = {}
@@ -51,22 +53,22 @@ class Network:
 
     def __getstate__(self) -> dict:
         """SuperLU does not pickle: a worker factorises again on first use. The LODF store travels
-        without its unwritten rows."""
+        without its empty room."""
         state = {k: v for k, v in self.__dict__.items() if k != "_lu"}
         if self._store is not None:
             state["_store"] = self._store[: len(self._row_of)].copy()
         return state
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        if self._store is not None:
-            filled, self._store = self._store, None
-            self._allocate_store()
-            self._store[: len(filled)] = filled
-
-    def _allocate_store(self) -> None:
-        if self._store is None:
-            self._store = np.empty((self.n_branches, self.n_branches))
+    def _make_room(self, rows: int) -> None:
+        """Room in the LODF store for `rows` more rows."""
+        filled = len(self._row_of)
+        room = 0 if self._store is None else len(self._store)
+        if filled + rows <= room:
+            return
+        store = np.empty((min(self.n_branches, max(filled + rows, 2 * room, STORE_ROWS)), self.n_branches))
+        if filled:
+            store[:filled] = self._store[:filled]
+        self._store = store
 
     @property
     def n_branches(self) -> int:
@@ -147,8 +149,7 @@ class Network:
         outages of a grid-scale case at once would hold buses × outages and branches × outages dense
         arrays (gigabytes) for a moment."""
         missing = np.array([k for k in dict.fromkeys(outages.tolist()) if k not in self._row_of], dtype=int)
-        if len(missing):
-            self._allocate_store()
+        self._make_room(len(missing))
         for start in range(0, len(missing), SOLVE_BLOCK):
             block = missing[start:start + SOLVE_BLOCK]
             transfer = self._transfer(block)
