@@ -66,12 +66,10 @@ def _solve(h: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, a
     lam = np.zeros(len(rows))
     if start is not None:  # the equalities (in `rows` already) take their multipliers from it too
         extra = start.sides != 0
-        at = np.searchsorted(rows, start.working[~extra])
-        known = at < len(rows)
-        known[known] = rows[at[known]] == start.working[~extra][known]
-        lam[at[known]] = start.multipliers[~extra][known]
+        known = np.zeros(len(row_lower))
+        known[start.working[~extra]] = start.multipliers[~extra]
         rows, sides = np.r_[rows, start.working[extra]], np.r_[sides, start.sides[extra]].astype(np.int8)
-        lam = np.r_[lam, start.multipliers[extra]]
+        lam = np.r_[known[rows[: len(lam)]], start.multipliers[extra]]
     for _ in range(MAX_ACTIVE_SET_ROUNDS):
         target = np.where(sides < 0, row_lower[rows], row_upper[rows])
         dense = a[rows].toarray() if len(rows) else np.zeros((0, len(h)))
