@@ -50,11 +50,19 @@ def content_hash(case: Case, branches: list[tuple], gens: list[tuple]) -> str:
 
 def register_network(conn: psycopg.Connection, case: Case, valid_from: datetime, source: str) -> int:
     """Store `case`'s network as a version (buses must exist in `network_buses`); an identical
-    network already stored keeps its version. In the caller's transaction."""
+    network already stored keeps its version, and is valid from `valid_from` when that is earlier and
+    no other version starts in between (a replay of an earlier window registers the same grid: it was
+    in force then too, but what another version says of its own time stays). In the caller's
+    transaction."""
     branches, gens = network_rows(case)
     digest = content_hash(case, branches, gens)
     row = conn.execute("SELECT version_id FROM network_model_versions WHERE content_hash = %s", (digest,)).fetchone()
     if row:
+        conn.execute(
+            "UPDATE network_model_versions AS v SET valid_from = %s WHERE v.version_id = %s AND v.valid_from > %s"
+            " AND NOT EXISTS (SELECT 1 FROM network_model_versions o WHERE o.version_id <> v.version_id"
+            " AND o.valid_from >= %s AND o.valid_from < v.valid_from)",
+            (valid_from, row[0], valid_from, valid_from))
         return row[0]
     version = conn.execute(
         "INSERT INTO network_model_versions (name, content_hash, valid_from, base_mva, ref_bus_id, source, notes)"

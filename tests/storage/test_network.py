@@ -37,6 +37,25 @@ def test_registration_is_idempotent_and_round_trips(database) -> None:  # noqa: 
     assert got.buses.ids[got.buses.ref] == case.buses.ids[case.buses.ref]
 
 
+def test_the_same_network_registered_earlier_is_valid_from_then_unless_another_starts_between(
+        database) -> None:  # noqa: ANN001
+    """A replayed earlier window (a demo moved a week back) registers the grid it already stored: the
+    version is in force from the earlier time too, where before a lookup there found no version at all.
+    It never reaches back over another version's own time."""
+    case = load_case("pglib_opf_case14_ieee", interval_minutes=60.0)
+    other = case.with_emergency_factor(1.2)  # another network: its own content, its own version
+    with database.transaction() as conn:
+        _seed_buses(conn, case)
+        first = register_network(conn, case, T0, "test")
+        assert register_network(conn, case, T0 - timedelta(days=7), "test") == first
+        second = register_network(conn, other, T0 + timedelta(days=10), "test")
+        assert register_network(conn, other, T0 - timedelta(days=30), "test") == second  # would cover `first`
+    with database.connect(autocommit=True) as conn:
+        assert network_at(conn, T0 - timedelta(days=6), 5.0).version_id == first
+        assert network_at(conn, T0 + timedelta(days=1), 5.0).version_id == first
+        assert network_at(conn, T0 + timedelta(days=11), 5.0).version_id == second
+
+
 def test_topology_events_switch_elements_until_switched_back(database) -> None:  # noqa: ANN001
     case = load_case("pglib_opf_case14_ieee", interval_minutes=60.0)
     with database.transaction() as conn:
