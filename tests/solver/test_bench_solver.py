@@ -60,6 +60,7 @@ def test_a_row_runs_each_method_in_a_process_of_its_own_over_interleaved_rounds(
     row = run(Instance("paper5", 5, "2-3,2-4"), workers=2, repeat=2)
     assert row["runs"] == 2 and row["centralized_status"] == row["admm_status"] == "optimal"
     assert abs(row["gap"]) < 1e-4 and row["admm_workers_iterations"] == row["admm_iterations"]
+    assert 0 <= row["dispatch_apart_mw"] < 50
     peaks = row["peak_rss_gb_by_method"]
     assert set(peaks) == {"centralized", "admm", "admm_workers"} and min(peaks.values()) > 0
     assert row["peak_rss_gb"] == max(peaks.values())
